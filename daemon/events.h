@@ -1,0 +1,81 @@
+// Event kinds and the Event value: the vocabulary of the append-only log.
+// This comment is THE reference for kinds; docs/EVENTS.md points here.
+//
+// An event is (seq, time, session, kind, payload):
+//   seq      strictly increasing from 1, assigned by EventLog at append; never reused.
+//   time     microseconds since the Unix epoch (wall clock at append).
+//   session  the session id the fact belongs to, 0 for daemon-wide facts.
+//   kind     one of EventKind below. Numbers are frozen: never renumbered, never reused;
+//            a retired kind stays here as a tombstone comment.
+//   payload  raw bytes for terminal data (OutputChunk, InputSent), otherwise a JSON object
+//            (fields listed per kind; readers ignore fields they do not know).
+//
+//  1 DaemonStarted      {"pid", "version", "schema"}
+//  2 DaemonStopped      {"reason"}                      clean shutdown only
+//  3 SessionStarted     {"name", "command":[..], "cwd", "agent", "cols", "rows", "pid"}
+//  4 SessionSpawnFailed {"name", "command":[..], "cwd", "error"}
+//  5 OutputChunk        raw bytes the program wrote to its terminal (coalesced)
+//  6 InputSent          raw bytes written to the program's terminal, {"from"} not kept
+//  7 Resized            {"cols", "rows"}
+//  8 SessionExited      {"code"} or {"signal", "core_dumped"}
+//  9 TitleChanged       {"title"}                        OSC 0 / OSC 2
+// 10 BellRang           {}
+// 11 TerminalNotified   {"message"}                      OSC 9 / OSC 777
+// 12 MarkerAdded        {"text"}                         `tether mark`, a note on the timeline
+// 13 ClientAttached     {"client", "read_only", "cols", "rows"}
+// 14 ClientDetached     {"client"}
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+namespace tether {
+
+enum class EventKind : uint16_t {
+    DaemonStarted = 1,
+    DaemonStopped = 2,
+    SessionStarted = 3,
+    SessionSpawnFailed = 4,
+    OutputChunk = 5,
+    InputSent = 6,
+    Resized = 7,
+    SessionExited = 8,
+    TitleChanged = 9,
+    BellRang = 10,
+    TerminalNotified = 11,
+    MarkerAdded = 12,
+    ClientAttached = 13,
+    ClientDetached = 14,
+};
+
+// The one name table. Returns nullopt for a number this build does not know.
+std::optional<std::string_view> event_kind_name(uint16_t kind);
+std::optional<EventKind> event_kind_from_name(std::string_view name);
+// True for kinds whose payload is raw terminal bytes rather than JSON.
+bool event_kind_is_binary(EventKind kind);
+
+struct Event {
+    int64_t seq = 0;
+    int64_t time_us = 0;
+    int64_t session = 0;
+    EventKind kind = EventKind::MarkerAdded;
+    std::string payload;
+
+    bool operator==(const Event&) const = default;
+
+    // Parses the payload of a JSON kind; a malformed payload yields an empty object so
+    // that one bad record never stops a fold or a replay.
+    nlohmann::json json() const;
+};
+
+Event make_json_event(int64_t session, EventKind kind, const nlohmann::json& payload);
+Event make_bytes_event(int64_t session, EventKind kind, std::string bytes);
+
+// The current wall clock in microseconds since the epoch.
+int64_t now_us();
+
+}  // namespace tether
