@@ -159,7 +159,7 @@ const Event& EventLog::append(Event ev) {
     return m_pending.back();
 }
 
-Status EventLog::commit(const std::function<Status(SqliteDb&)>& also) {
+Status EventLog::commit(const std::function<Status(SqliteDb&)>& also, std::vector<Event>* committed) {
     if (m_pending.empty() && !also) return {};
     if (auto s = m_db.exec("BEGIN IMMEDIATE"); !s) return s;
     auto fail = [&](Error e) -> Status {
@@ -178,6 +178,10 @@ Status EventLog::commit(const std::function<Status(SqliteDb&)>& also) {
         if (auto s = also(m_db); !s) return fail(s.error());
     if (auto s = m_db.exec("COMMIT"); !s) return fail(s.error());
     if (!m_pending.empty()) m_durable_seq = m_pending.back().seq;
+    if (committed) {
+        committed->clear();
+        committed->swap(m_pending);
+    }
     m_pending.clear();
     m_pending_bytes = 0;
     return {};

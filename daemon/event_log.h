@@ -60,7 +60,9 @@ public:
 
     // Writes every staged event in one transaction, runs `also` inside it (projection
     // writes), commits. On failure nothing is dropped: the events stay staged.
-    Status commit(const std::function<Status(SqliteDb&)>& also = {});
+    // On success the committed events are moved into *committed when it is given.
+    Status commit(const std::function<Status(SqliteDb&)>& also = {},
+                  std::vector<Event>* committed = nullptr);
 
     int64_t last_seq() const { return m_next_seq - 1; }   // staged included
     int64_t durable_seq() const { return m_durable_seq; }

@@ -1,0 +1,157 @@
+// Daemon wiring and the control commands.
+#include "daemon.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include "log.h"
+
+namespace tether {
+
+namespace {
+
+// Accepts a session given as a number (id) or a string (id digits, or a name).
+const SessionRow* resolve_session(const SessionsState& state, const nlohmann::json& ref) {
+    if (ref.is_number_integer()) return state.find(ref.get<int64_t>());
+    if (!ref.is_string()) return nullptr;
+    const std::string s = ref.get<std::string>();
+    if (const SessionRow* row = state.find_by_name(s)) return row;
+    if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos) return state.find(std::stoll(s));
+    return nullptr;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
+    if (auto s = ensure_private_dir(options.paths.state_dir); !s) return Error{"state directory: " + s.error().message};
+    std::string socket_dir = options.paths.socket_path.substr(0, options.paths.socket_path.rfind('/'));
+    if (auto s = ensure_private_dir(socket_dir); !s) return Error{"socket directory: " + s.error().message};
+    auto lock = LockFile::acquire(options.paths.lock_file());
+    if (!lock) return lock.error();
+
+    std::unique_ptr<Daemon> d(new Daemon(options, std::move(*lock)));
+    auto log = EventLog::open(options.paths.event_log());
+    if (!log) return log.error();
+    if ((*log)->migrated_from() > 0)
+        log_info("event log migrated from schema version " + std::to_string((*log)->migrated_from()) + " to " +
+                 std::to_string(EventLog::k_schema_version));
+    d->m_store = std::make_unique<Store>(d->m_loop, std::move(*log), options.store);
+    if (auto s = d->m_store->load(); !s) return s.error();
+
+    Daemon* self = d.get();
+    d->m_server = std::make_unique<ControlServer>(
+        d->m_loop, [self](const std::shared_ptr<Connection>& c, const nlohmann::json& r) { self->handle(c, r); },
+        options.control);
+    if (auto s = d->m_server->listen(options.paths.socket_path); !s) return s.error();
+
+    d->m_sigterm = std::make_unique<SignalWatcher>(d->m_loop, SIGTERM, [self] { self->request_stop("SIGTERM"); });
+    d->m_sigint = std::make_unique<SignalWatcher>(d->m_loop, SIGINT, [self] { self->request_stop("SIGINT"); });
+    // Reserved for config reload (rules and notifiers arrive with the config).
+    d->m_sighup = std::make_unique<SignalWatcher>(d->m_loop, SIGHUP, [] { log_info("SIGHUP: nothing to reload yet"); });
+
+    d->m_store->append(make_json_event(0, EventKind::DaemonStarted,
+                                       {{"pid", getpid()}, {"version", TETHER_VERSION},
+                                        {"schema", EventLog::k_schema_version}}));
+    if (auto s = d->m_store->flush(); !s) return s.error();
+    log_info("tetherd " TETHER_VERSION " started: state " + options.paths.state_dir + ", socket " +
+             options.paths.socket_path);
+    return d;
+}
+
+Daemon::Daemon(const DaemonOptions& options, LockFile lock) : m_options(options), m_lock(std::move(lock)) {}
+
+Daemon::~Daemon() {
+    m_server.reset();
+    m_store.reset();  // final flush
+}
+
+int Daemon::run() {
+    m_loop.run();
+    m_server->close_all();
+    m_store->append(make_json_event(0, EventKind::DaemonStopped, {{"reason", m_stop_reason}}));
+    if (auto s = m_store->flush(); !s) {
+        log_error("event log: final commit failed: " + s.error().message);
+        return 1;
+    }
+    log_info("tetherd stopped (" + m_stop_reason + ")");
+    return 0;
+}
+
+void Daemon::request_stop(const std::string& reason) {
+    m_stop_reason = reason;
+    m_loop.stop();
+}
+
+nlohmann::json Daemon::session_json(const SessionRow& row) const {
+    nlohmann::json j{{"id", row.id},
+                     {"name", row.name},
+                     {"command", row.command},
+                     {"cwd", row.cwd},
+                     {"agent", row.agent},
+                     {"state", row.state},
+                     {"state_since_us", row.state_since_us},
+                     {"started_us", row.started_us},
+                     {"last_activity_us", row.last_activity_us},
+                     {"bytes_out", row.bytes_out},
+                     {"bytes_in", row.bytes_in},
+                     {"cols", row.cols},
+                     {"rows", row.rows},
+                     {"pid", row.pid},
+                     {"title", row.title}};
+    if (row.exit_code) j["exit_code"] = *row.exit_code;
+    if (row.exit_signal) j["exit_signal"] = *row.exit_signal;
+    if (!row.error.empty()) j["error"] = row.error;
+    return j;
+}
+
+void Daemon::handle(const std::shared_ptr<Connection>& conn, const nlohmann::json& req) {
+    const std::string cmd = req["cmd"].get<std::string>();
+    if (cmd == "status") {
+        conn->reply_ok(req, {{"pid", getpid()},
+                             {"version", TETHER_VERSION},
+                             {"protocol", k_protocol_version},
+                             {"state_dir", m_options.paths.state_dir},
+                             {"socket", m_options.paths.socket_path},
+                             {"events", m_store->log().last_seq()},
+                             {"sessions", m_store->sessions().sessions.size()}});
+    } else if (cmd == "ls") {
+        nlohmann::json list = nlohmann::json::array();
+        for (const auto& [id, row] : m_store->sessions().sessions) list.push_back(session_json(row));
+        conn->reply_ok(req, {{"sessions", list}});
+    } else if (cmd == "mark") {
+        int64_t session = 0;
+        if (req.contains("session") && !req["session"].is_null()) {
+            const SessionRow* row = resolve_session(m_store->sessions(), req["session"]);
+            if (!row) return conn->reply_error(req, "no such session: " + dump_json(req["session"]));
+            session = row->id;
+        }
+        if (!req.contains("text") || !req["text"].is_string())
+            return conn->reply_error(req, "mark: \"text\" must be a string");
+        const Event& ev = m_store->append(make_json_event(session, EventKind::MarkerAdded, {{"text", req["text"]}}));
+        int64_t seq = ev.seq;
+        // Acknowledge only once durable: an acknowledged event survives kill -9.
+        std::weak_ptr<Connection> weak = conn;
+        m_store->when_durable([weak, req, seq] {
+            if (auto c = weak.lock()) c->reply_ok(req, {{"seq", seq}});
+        });
+    } else if (cmd == "verify") {
+        auto v = m_store->verify_rebuild();
+        if (!v) return conn->reply_error(req, v.error().message);
+        conn->reply_ok(req, {{"live_matches", v->live_matches},
+                             {"tables_match", v->tables_match},
+                             {"events", v->events},
+                             {"sessions", v->sessions}});
+    } else if (cmd == "rebuild") {
+        if (auto s = m_store->rebuild(); !s) return conn->reply_error(req, s.error().message);
+        conn->reply_ok(req, {{"events", m_store->log().durable_seq()}, {"sessions", m_store->sessions().sessions.size()}});
+    } else if (cmd == "stop") {
+        // Stop once the reply has left, so the client learns that it was heard.
+        std::string reason = "stop requested by client pid " + std::to_string(conn->peer_pid());
+        conn->on_drained = [this, reason] { request_stop(reason); };
+        conn->reply_ok(req);
+    } else {
+        conn->fail("unknown command \"" + cmd + "\" (this is tetherd " TETHER_VERSION ")");
+    }
+}
+
+}  // namespace tether

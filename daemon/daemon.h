@@ -1,0 +1,45 @@
+// Daemon: wires the loop, the store, the control socket and the command handlers.
+// main() in tetherd_main.cc only parses flags and daemonizes.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "control_socket.h"
+#include "event_loop.h"
+#include "lock_file.h"
+#include "paths.h"
+#include "store.h"
+
+namespace tether {
+
+struct DaemonOptions {
+    Paths paths;
+    StoreOptions store;
+    ControlServerOptions control;
+};
+
+class Daemon {
+public:
+    // Takes the lock, opens and loads the log, binds the socket. Nothing runs yet.
+    static Result<std::unique_ptr<Daemon>> start(const DaemonOptions& options);
+    ~Daemon();
+
+    int run();  // until SIGTERM/SIGINT or a stop request
+    void request_stop(const std::string& reason);
+
+private:
+    Daemon(const DaemonOptions& options, LockFile lock);
+    void handle(const std::shared_ptr<Connection>& conn, const nlohmann::json& req);
+    nlohmann::json session_json(const SessionRow& row) const;
+
+    DaemonOptions m_options;
+    LockFile m_lock;
+    EventLoop m_loop;
+    std::unique_ptr<Store> m_store;
+    std::unique_ptr<ControlServer> m_server;
+    std::unique_ptr<SignalWatcher> m_sigterm, m_sigint, m_sighup;
+    std::string m_stop_reason;
+};
+
+}  // namespace tether

@@ -1,0 +1,248 @@
+// tether: the command-line client. Each subcommand is a request to the daemon.
+// Exit codes: 0 success; 1 the command failed (message on stderr); 2 usage error;
+// 3 the daemon is not running or not reachable.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+
+#include "client.h"
+#include "events.h"
+#include "paths.h"
+
+using namespace tether;
+using nlohmann::json;
+
+namespace {
+
+constexpr int k_exit_failed = 1;
+constexpr int k_exit_usage = 2;
+constexpr int k_exit_unreachable = 3;
+
+struct Globals {
+    std::string state_dir;
+    std::string socket;
+    Paths paths() const { return resolve_paths(state_dir, socket); }
+};
+
+int fail(const std::string& message, int code = k_exit_failed) {
+    std::fprintf(stderr, "tether: %s\n", message.c_str());
+    return code;
+}
+
+std::string human_duration(int64_t us) {
+    int64_t s = us / 1000000;
+    if (s < 0) s = 0;
+    if (s < 60) return std::to_string(s) + "s";
+    if (s < 3600) return std::to_string(s / 60) + "m";
+    if (s < 86400) return std::to_string(s / 3600) + "h" + std::to_string(s % 3600 / 60) + "m";
+    return std::to_string(s / 86400) + "d" + std::to_string(s % 86400 / 3600) + "h";
+}
+
+std::string human_bytes(int64_t n) {
+    const char* units[] = {"B", "K", "M", "G", "T"};
+    double v = static_cast<double>(n);
+    int u = 0;
+    while (v >= 1024 && u < 4) {
+        v /= 1024;
+        ++u;
+    }
+    char buf[32];
+    std::snprintf(buf, sizeof buf, u == 0 ? "%.0f%s" : "%.1f%s", v, units[u]);
+    return buf;
+}
+
+std::string join_command(const json& cmd) {
+    std::string out;
+    for (const auto& part : cmd) {
+        if (!out.empty()) out += ' ';
+        std::string s = part.get<std::string>();
+        bool plain = !s.empty() && s.find_first_of(" \t\"'\\$`") == std::string::npos;
+        out += plain ? s : "'" + s + "'";
+    }
+    return out;
+}
+
+// Connects, or explains why not with exit code 3.
+Result<Client> connect_or_explain(const Globals& g, bool autostart) {
+    auto c = Client::connect(g.paths(), autostart);
+    if (!c) std::fprintf(stderr, "tether: %s\n", c.error().message.c_str());
+    return c;
+}
+
+int cmd_daemon_start(const Globals& g) {
+    if (auto c = Client::connect(g.paths(), false)) {
+        auto st = c->request({{"cmd", "status"}});
+        if (st) std::printf("tetherd already running (pid %lld)\n", static_cast<long long>((*st)["pid"].get<int64_t>()));
+        return 0;
+    }
+    if (auto s = start_daemon(g.paths()); !s) return fail(s.error().message);
+    auto c = Client::connect(g.paths(), false);
+    if (!c) return fail(c.error().message, k_exit_unreachable);
+    auto st = c->request({{"cmd", "status"}});
+    if (!st) return fail(st.error().message);
+    std::printf("tetherd started (pid %lld), log: %s\n", static_cast<long long>((*st)["pid"].get<int64_t>()),
+                g.paths().daemon_log().c_str());
+    return 0;
+}
+
+int cmd_daemon_stop(const Globals& g) {
+    auto c = Client::connect(g.paths(), false);
+    if (!c) {
+        std::printf("tetherd is not running\n");
+        return 0;
+    }
+    auto st = c->request({{"cmd", "status"}});
+    if (!st) return fail(st.error().message);
+    auto r = c->request({{"cmd", "stop"}});
+    if (!r) return fail(r.error().message);
+    // Wait for the daemon to let go of its socket, bounded.
+    for (int i = 0; i < 200; ++i) {
+        if (!Client::connect(g.paths(), false)) {
+            std::printf("tetherd stopped (pid %lld)\n", static_cast<long long>((*st)["pid"].get<int64_t>()));
+            return 0;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return fail("tetherd did not stop within 10 s");
+}
+
+int cmd_daemon_status(const Globals& g, bool as_json) {
+    auto c = Client::connect(g.paths(), false);
+    if (!c) {
+        if (as_json) std::printf("{\"running\":false}\n");
+        else std::printf("tetherd is not running (socket %s)\n", g.paths().socket_path.c_str());
+        return k_exit_unreachable;
+    }
+    auto st = c->request({{"cmd", "status"}});
+    if (!st) return fail(st.error().message);
+    if (as_json) {
+        (*st)["running"] = true;
+        st->erase("ok");
+        st->erase("id");
+        std::cout << st->dump() << "\n";
+        return 0;
+    }
+    std::printf("tetherd %s running, pid %lld\n  state dir: %s\n  socket:    %s\n  events:    %lld\n  sessions:  %zu\n",
+                (*st)["version"].get<std::string>().c_str(), static_cast<long long>((*st)["pid"].get<int64_t>()),
+                (*st)["state_dir"].get<std::string>().c_str(), (*st)["socket"].get<std::string>().c_str(),
+                static_cast<long long>((*st)["events"].get<int64_t>()), (*st)["sessions"].get<size_t>());
+    return 0;
+}
+
+int cmd_ls(const Globals& g, bool as_json, bool all) {
+    auto c = connect_or_explain(g, true);
+    if (!c) return k_exit_unreachable;
+    auto r = c->request({{"cmd", "ls"}});
+    if (!r) return fail(r.error().message);
+    json sessions = json::array();
+    for (auto& s : (*r)["sessions"])
+        if (all || (s["state"] != "exited" && s["state"] != "failed")) sessions.push_back(s);
+    if (as_json) {
+        std::cout << sessions.dump(2) << "\n";
+        return 0;
+    }
+    if (sessions.empty()) {
+        std::printf(all ? "no sessions\n" : "no live sessions (tether ls --all shows ended ones)\n");
+        return 0;
+    }
+    int64_t now = now_us();
+    std::printf("%-5s %-16s %-10s %-7s %-7s %-8s %-30s %s\n", "ID", "NAME", "STATE", "AGE", "ACTIVE", "OUT",
+                "COMMAND", "CWD");
+    for (auto& s : sessions) {
+        std::string state = s["state"].get<std::string>();
+        if (s.contains("exit_code")) state += "(" + std::to_string(s["exit_code"].get<int>()) + ")";
+        if (s.contains("exit_signal")) state += "(sig" + std::to_string(s["exit_signal"].get<int>()) + ")";
+        std::string cmd = join_command(s["command"]);
+        if (cmd.size() > 30) cmd = cmd.substr(0, 27) + "...";
+        std::printf("%-5lld %-16s %-10s %-7s %-7s %-8s %-30s %s\n", static_cast<long long>(s["id"].get<int64_t>()),
+                    s["name"].get<std::string>().c_str(), state.c_str(),
+                    human_duration(now - s["started_us"].get<int64_t>()).c_str(),
+                    human_duration(now - s["last_activity_us"].get<int64_t>()).c_str(),
+                    human_bytes(s["bytes_out"].get<int64_t>()).c_str(), cmd.c_str(),
+                    s["cwd"].get<std::string>().c_str());
+    }
+    return 0;
+}
+
+int cmd_mark(const Globals& g, const std::string& session, const std::string& text) {
+    auto c = connect_or_explain(g, true);
+    if (!c) return k_exit_unreachable;
+    json req{{"cmd", "mark"}, {"text", text}};
+    if (!session.empty()) req["session"] = session;
+    auto r = c->request(req);
+    if (!r) return fail(r.error().message);
+    std::printf("%lld\n", static_cast<long long>((*r)["seq"].get<int64_t>()));
+    return 0;
+}
+
+int cmd_admin(const Globals& g, const std::string& what) {
+    auto c = connect_or_explain(g, true);
+    if (!c) return k_exit_unreachable;
+    if (what == "rebuild") {
+        auto r = c->request({{"cmd", "rebuild"}});
+        if (!r) return fail(r.error().message);
+        std::printf("rebuilt projections from %lld events: %zu sessions\n",
+                    static_cast<long long>((*r)["events"].get<int64_t>()), (*r)["sessions"].get<size_t>());
+        return 0;
+    }
+    auto r = c->request({{"cmd", "verify"}});
+    if (!r) return fail(r.error().message);
+    bool ok = (*r)["live_matches"].get<bool>() && (*r)["tables_match"].get<bool>();
+    std::printf("%s: a rebuild from %lld events %s the live projections (%zu sessions)\n", ok ? "ok" : "MISMATCH",
+                static_cast<long long>((*r)["events"].get<int64_t>()), ok ? "equals" : "differs from",
+                (*r)["sessions"].get<size_t>());
+    return ok ? 0 : k_exit_failed;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"tether: run coding agents in the background, within reach."};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", "tether " TETHER_VERSION);
+    app.footer("Exit codes: 0 success, 1 failure, 2 usage error, 3 daemon not reachable.");
+    Globals g;
+    app.add_option("--state-dir", g.state_dir, "State directory (default $TETHER_STATE_DIR, else $XDG_STATE_HOME/tether)");
+    app.add_option("--socket", g.socket, "Control socket (default $TETHER_SOCKET, else $XDG_RUNTIME_DIR/tether/tetherd.sock)");
+
+    int rc = 0;
+    bool as_json = false, all = false;
+
+    auto* daemon = app.add_subcommand("daemon", "Start, stop or inspect the daemon");
+    daemon->require_subcommand(1);
+    daemon->add_subcommand("start", "Start the daemon in the background")->callback([&] { rc = cmd_daemon_start(g); });
+    daemon->add_subcommand("stop", "Stop the daemon (the event log is flushed)")->callback([&] { rc = cmd_daemon_stop(g); });
+    auto* status = daemon->add_subcommand("status", "Is the daemon running? (exit 3 when not)");
+    status->add_flag("--json", as_json, "Machine-readable output");
+    status->callback([&] { rc = cmd_daemon_status(g, as_json); });
+
+    auto* ls = app.add_subcommand("ls", "List sessions");
+    ls->add_flag("--json", as_json, "Machine-readable output (every field)");
+    ls->add_flag("-a,--all", all, "Include sessions that have ended");
+    ls->callback([&] { rc = cmd_ls(g, as_json, all); });
+
+    std::string mark_session, mark_text;
+    auto* mark = app.add_subcommand("mark", "Add a note to the timeline (prints its seq)");
+    mark->add_option("-s,--session", mark_session, "Session id or name the note belongs to");
+    mark->add_option("text", mark_text, "The note")->required();
+    mark->callback([&] { rc = cmd_mark(g, mark_session, mark_text); });
+
+    auto* admin = app.add_subcommand("admin", "Maintenance of the event log and its projections");
+    admin->require_subcommand(1);
+    admin->add_subcommand("rebuild", "Rebuild every projection from the first event")->callback([&] { rc = cmd_admin(g, "rebuild"); });
+    admin->add_subcommand("verify", "Check that a rebuild equals the live projections")->callback([&] { rc = cmd_admin(g, "verify"); });
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        int code = app.exit(e);
+        return code == 0 ? 0 : k_exit_usage;
+    }
+    return rc;
+}
