@@ -1,0 +1,226 @@
+"""End-to-end harness: runs the real tetherd and tether binaries in a temporary
+state directory, speaks the framed protocol directly for bad-input tests, and waits
+with bounded timeouts. Stdlib only, so any python3 runs it."""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+BIN_DIR = os.environ.get("TETHER_BIN_DIR") or os.path.join(os.path.dirname(__file__), "..", "..", "build", "daemon")
+TETHER = os.path.join(BIN_DIR, "tether")
+TETHERD = os.path.join(BIN_DIR, "tetherd")
+PROTOCOL = 1
+JSON, BYTES = 1, 2
+
+
+def fail(msg):
+    print("FAIL: " + msg, file=sys.stderr)
+    sys.exit(1)
+
+
+def check(cond, msg):
+    if not cond:
+        fail(msg)
+
+
+def wait_for(pred, timeout=10.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.02)
+    fail("timed out after %.1fs waiting for %s" % (timeout, what))
+
+
+def frame(kind, body):
+    if isinstance(body, str):
+        body = body.encode()
+    return struct.pack(">IB", len(body), kind) + body
+
+
+def json_frame(obj):
+    return frame(JSON, json.dumps(obj))
+
+
+class Conn:
+    """A raw protocol connection, for tests that must send what the CLI never would."""
+
+    def __init__(self, path, hello=True, timeout=10.0):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(timeout)
+        self.sock.connect(path)
+        self.buf = b""
+        self.next_id = 1
+        if hello:
+            self.send(json_frame({"hello": "tether", "protocol": PROTOCOL, "version": "test"}))
+            reply = self.read_json()
+            check(reply.get("ok") is True, "hello refused: %r" % reply)
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def read_frame(self):
+        """Returns (type, body) or None when the daemon closed the connection."""
+        while True:
+            if len(self.buf) >= 5:
+                n, kind = struct.unpack(">IB", self.buf[:5])
+                if len(self.buf) >= 5 + n:
+                    body = self.buf[5:5 + n]
+                    self.buf = self.buf[5 + n:]
+                    return kind, body
+            try:
+                chunk = self.sock.recv(65536)
+            except ConnectionResetError:
+                return None
+            if not chunk:
+                return None
+            self.buf += chunk
+
+    def read_json(self):
+        f = self.read_frame()
+        if f is None:
+            return None
+        check(f[0] == JSON, "expected a JSON frame, got type %d" % f[0])
+        return json.loads(f[1])
+
+    def request(self, obj):
+        obj = dict(obj)
+        obj["id"] = self.next_id
+        self.next_id += 1
+        self.send(json_frame(obj))
+        while True:
+            r = self.read_json()
+            if r is None or r.get("id") == obj["id"] or r.get("fatal"):
+                return r
+
+    def closed_by_peer(self):
+        """True once the daemon has closed its end (reads EOF)."""
+        try:
+            while True:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    return True
+                self.buf += chunk
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+        except socket.timeout:
+            return False
+
+    def close(self):
+        self.sock.close()
+
+
+class Daemon:
+    """A tetherd in its own temporary directories. Use as a context manager."""
+
+    def __init__(self, extra_args=(), root=None):
+        self.root = root or tempfile.mkdtemp(prefix="tether-e2e-")
+        self.state_dir = os.path.join(self.root, "state")
+        self.socket = os.path.join(self.root, "run", "tetherd.sock")
+        self.extra_args = list(extra_args)
+        self.proc = None
+        self.env = dict(os.environ)
+        self.env["TETHER_STATE_DIR"] = self.state_dir
+        self.env["TETHER_SOCKET"] = self.socket
+        self.env.pop("TETHER_SESSION", None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.kill()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def start(self):
+        """Starts tetherd in the foreground (as a child of the test) and waits for its socket."""
+        log = open(os.path.join(self.root, "tetherd.out"), "ab")
+        self.proc = subprocess.Popen([TETHERD, "--state-dir", self.state_dir, "--socket", self.socket] + self.extra_args,
+                                     stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=self.env)
+        wait_for(self.ready, what="tetherd to listen")
+        return self
+
+    def ready(self):
+        if self.proc and self.proc.poll() is not None:
+            fail("tetherd exited with %s: %s" % (self.proc.returncode, self.output()))
+        try:
+            c = Conn(self.socket, timeout=2)
+            c.close()
+            return True
+        except OSError:
+            return False
+
+    def output(self):
+        try:
+            with open(os.path.join(self.root, "tetherd.out"), "rb") as f:
+                return f.read().decode(errors="replace")
+        except OSError:
+            return ""
+
+    def kill(self, sig=signal.SIGKILL):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=15)
+        # A daemon started by the CLI (daemon start) is not our child: find it by its lock.
+        pid = self.lock_pid()
+        if pid and pid_alive(pid):
+            os.kill(pid, sig)
+            wait_for(lambda: not pid_alive(pid), what="tetherd %d to die" % pid)
+
+    def lock_pid(self):
+        try:
+            with open(os.path.join(self.state_dir, "tetherd.lock")) as f:
+                return int(f.read().strip() or 0)
+        except (OSError, ValueError):
+            return 0
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def conn(self, **kw):
+        return Conn(self.socket, **kw)
+
+    def tether(self, *args, input=None, timeout=30, check_rc=None):
+        """Runs the CLI; returns (rc, stdout, stderr)."""
+        p = subprocess.run([TETHER] + list(args), input=input, capture_output=True, env=self.env, timeout=timeout)
+        out, err = p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+        if check_rc is not None and p.returncode != check_rc:
+            fail("tether %s: exit %d, wanted %d\nstdout: %s\nstderr: %s" % (" ".join(args), p.returncode, check_rc, out, err))
+        return p.returncode, out, err
+
+    def events(self, where="1=1", params=()):
+        """Reads the event log directly (read-only, beside a live daemon: WAL allows it)."""
+        db = sqlite3.connect("file:%s?mode=ro" % os.path.join(self.state_dir, "events.db"), uri=True)
+        try:
+            return db.execute("SELECT seq, time, session, kind, payload FROM events WHERE %s ORDER BY seq" % where,
+                              params).fetchall()
+        finally:
+            db.close()
+
+
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie is dead for our purposes.
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(") ")[1][0] != "Z"
+    except OSError:
+        return False
+
+
+KIND = {"DaemonStarted": 1, "DaemonStopped": 2, "SessionStarted": 3, "SessionSpawnFailed": 4, "OutputChunk": 5,
+        "InputSent": 6, "Resized": 7, "SessionExited": 8, "TitleChanged": 9, "BellRang": 10,
+        "TerminalNotified": 11, "MarkerAdded": 12, "ClientAttached": 13, "ClientDetached": 14}
