@@ -71,10 +71,23 @@ void Connection::reply_error(const nlohmann::json& request, const std::string& m
 void Connection::fail(const std::string& message) {
     if (!m_bev || m_closing) return;
     send_json({{"ok", false}, {"error", message}, {"fatal", true}});
+    finish();
+}
+
+void Connection::finish() {
+    if (!m_bev || m_closing) return;
     m_closing = true;
     m_deadline.cancel();
     bufferevent_disable(m_bev, EV_READ);
     if (output_pending() == 0) close();
+}
+
+void Connection::pause_reading() {
+    if (m_bev && !m_closing) bufferevent_disable(m_bev, EV_READ);
+}
+
+void Connection::resume_reading() {
+    if (m_bev && !m_closing) bufferevent_enable(m_bev, EV_READ);
 }
 
 void Connection::close() {

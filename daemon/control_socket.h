@@ -40,7 +40,11 @@ public:
     void reply_error(const nlohmann::json& request, const std::string& message);
     // Sends an error notice and closes once it is written: the end of a bad connection.
     void fail(const std::string& message);
+    // Stops reading and closes once everything queued has been written.
+    void finish();
     void close();
+    void pause_reading();
+    void resume_reading();
     // Streaming connections (attach) may buffer up to their own, larger bound.
     void set_output_limit(size_t bytes) { m_output_limit = bytes; }
     size_t output_pending() const;

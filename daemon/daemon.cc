@@ -37,6 +37,7 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
                  std::to_string(EventLog::k_schema_version));
     d->m_store = std::make_unique<Store>(d->m_loop, std::move(*log), options.store);
     if (auto s = d->m_store->load(); !s) return s.error();
+    d->m_sessions = std::make_unique<Sessions>(d->m_loop, *d->m_store, options.sessions, options.paths.socket_path);
 
     Daemon* self = d.get();
     d->m_server = std::make_unique<ControlServer>(
@@ -52,6 +53,7 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
     d->m_store->append(make_json_event(0, EventKind::DaemonStarted,
                                        {{"pid", getpid()}, {"version", TETHER_VERSION},
                                         {"schema", EventLog::k_schema_version}}));
+    d->m_sessions->close_orphans();
     if (auto s = d->m_store->flush(); !s) return s.error();
     log_info("tetherd " TETHER_VERSION " started: state " + options.paths.state_dir + ", socket " +
              options.paths.socket_path);
@@ -62,12 +64,14 @@ Daemon::Daemon(const DaemonOptions& options, LockFile lock) : m_options(options)
 
 Daemon::~Daemon() {
     m_server.reset();
+    m_sessions.reset();
     m_store.reset();  // final flush
 }
 
 int Daemon::run() {
     m_loop.run();
     m_server->close_all();
+    m_sessions->shutdown();
     m_store->append(make_json_event(0, EventKind::DaemonStopped, {{"reason", m_stop_reason}}));
     if (auto s = m_store->flush(); !s) {
         log_error("event log: final commit failed: " + s.error().message);
@@ -106,6 +110,7 @@ nlohmann::json Daemon::session_json(const SessionRow& row) const {
 
 void Daemon::handle(const std::shared_ptr<Connection>& conn, const nlohmann::json& req) {
     const std::string cmd = req["cmd"].get<std::string>();
+    if (m_sessions->handle(conn, cmd, req)) return;
     if (cmd == "status") {
         conn->reply_ok(req, {{"pid", getpid()},
                              {"version", TETHER_VERSION},

@@ -9,6 +9,7 @@
 #include "event_loop.h"
 #include "lock_file.h"
 #include "paths.h"
+#include "sessions.h"
 #include "store.h"
 
 namespace tether {
@@ -17,6 +18,7 @@ struct DaemonOptions {
     Paths paths;
     StoreOptions store;
     ControlServerOptions control;
+    SessionLimits sessions;
 };
 
 class Daemon {
@@ -37,6 +39,7 @@ private:
     LockFile m_lock;
     EventLoop m_loop;
     std::unique_ptr<Store> m_store;
+    std::unique_ptr<Sessions> m_sessions;
     std::unique_ptr<ControlServer> m_server;
     std::unique_ptr<SignalWatcher> m_sigterm, m_sigint, m_sighup;
     std::string m_stop_reason;

@@ -17,6 +17,8 @@ EventLoop::EventLoop() {
     (void)threads_ready;
     m_base = event_base_new();
     if (!m_base) TETHER_BUG("event_base_new failed");
+    // Three priorities: 1 (the default, everything) and 2 for IdleTask.
+    if (event_base_priority_init(m_base, 3) != 0) TETHER_BUG("event_base_priority_init failed");
 }
 
 EventLoop::~EventLoop() { event_base_free(m_base); }
@@ -65,6 +67,22 @@ SignalWatcher::~SignalWatcher() { event_free(m_ev); }
 
 void SignalWatcher::trampoline(int, short, void* self) {
     run_guarded("signal", static_cast<SignalWatcher*>(self)->m_fn);
+}
+
+IdleTask::IdleTask(EventLoop& loop, std::function<void()> fn)
+    : m_ev(event_new(loop.base(), -1, 0, &IdleTask::trampoline, this)), m_fn(std::move(fn)) {
+    if (!m_ev) TETHER_BUG("event_new failed");
+    event_priority_set(m_ev, 2);
+}
+
+IdleTask::~IdleTask() { event_free(m_ev); }
+
+void IdleTask::schedule() {
+    if (!event_pending(m_ev, EV_TIMEOUT, nullptr)) event_active(m_ev, EV_TIMEOUT, 0);
+}
+
+void IdleTask::trampoline(int, short, void* self) {
+    run_guarded("idle task", static_cast<IdleTask*>(self)->m_fn);
 }
 
 FdWatcher::FdWatcher(EventLoop& loop, int fd, short interest, std::function<void()> fn)

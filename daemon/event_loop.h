@@ -58,6 +58,23 @@ private:
     std::function<void()> m_fn;
 };
 
+// Work that runs only when nothing of normal priority is ready (the loop is otherwise
+// idle): the screen model catching up behind the log. schedule() is idempotent.
+class IdleTask {
+public:
+    IdleTask(EventLoop& loop, std::function<void()> fn);
+    ~IdleTask();
+    IdleTask(const IdleTask&) = delete;
+    IdleTask& operator=(const IdleTask&) = delete;
+
+    void schedule();
+
+private:
+    static void trampoline(int, short, void* self);
+    event* m_ev;
+    std::function<void()> m_fn;
+};
+
 // Watches an fd for readability or writability (persistently, until disabled).
 class FdWatcher {
 public:

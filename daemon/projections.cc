@@ -101,10 +101,9 @@ int64_t apply(SessionsState& state, const Event& ev) {
         break;
     case EventKind::SessionExited: {
         auto j = ev.json();
-        if (j.contains("signal"))
-            row.exit_signal = field<int>(j, "signal", 0);
-        else
-            row.exit_code = field<int>(j, "code", 0);
+        // A session whose end was not seen (the daemon died) has neither.
+        if (j.contains("signal")) row.exit_signal = field<int>(j, "signal", 0);
+        if (j.contains("code")) row.exit_code = field<int>(j, "code", 0);
         row.last_activity_us = ev.time_us;
         set_state(row, session_state::exited, ev.time_us);
         break;

@@ -1,16 +1,21 @@
 // tether: the command-line client. Each subcommand is a request to the daemon.
 // Exit codes: 0 success; 1 the command failed (message on stderr); 2 usage error;
 // 3 the daemon is not running or not reachable.
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <functional>
 #include <iostream>
+#include <map>
 #include <string>
 #include <thread>
 
 #include <CLI/CLI.hpp>
 
+#include "attach_client.h"
 #include "client.h"
 #include "events.h"
 #include "paths.h"
@@ -152,7 +157,7 @@ int cmd_ls(const Globals& g, bool as_json, bool all) {
         return 0;
     }
     int64_t now = now_us();
-    std::printf("%-5s %-16s %-10s %-7s %-7s %-8s %-30s %s\n", "ID", "NAME", "STATE", "AGE", "ACTIVE", "OUT",
+    std::printf("%-5s %-16s %-14s %-7s %-7s %-8s %-30s %s\n", "ID", "NAME", "STATE", "AGE", "ACTIVE", "OUT",
                 "COMMAND", "CWD");
     for (auto& s : sessions) {
         std::string state = s["state"].get<std::string>();
@@ -160,7 +165,7 @@ int cmd_ls(const Globals& g, bool as_json, bool all) {
         if (s.contains("exit_signal")) state += "(sig" + std::to_string(s["exit_signal"].get<int>()) + ")";
         std::string cmd = join_command(s["command"]);
         if (cmd.size() > 30) cmd = cmd.substr(0, 27) + "...";
-        std::printf("%-5lld %-16s %-10s %-7s %-7s %-8s %-30s %s\n", static_cast<long long>(s["id"].get<int64_t>()),
+        std::printf("%-5lld %-16s %-14s %-7s %-7s %-8s %-30s %s\n", static_cast<long long>(s["id"].get<int64_t>()),
                     s["name"].get<std::string>().c_str(), state.c_str(),
                     human_duration(now - s["started_us"].get<int64_t>()).c_str(),
                     human_duration(now - s["last_activity_us"].get<int64_t>()).c_str(),
@@ -178,6 +183,111 @@ int cmd_mark(const Globals& g, const std::string& session, const std::string& te
     auto r = c->request(req);
     if (!r) return fail(r.error().message);
     std::printf("%lld\n", static_cast<long long>((*r)["seq"].get<int64_t>()));
+    return 0;
+}
+
+// "120x40" -> (120, 40)
+std::optional<std::pair<int, int>> parse_size(const std::string& s) {
+    int cols = 0, rows = 0;
+    char x = 0, extra = 0;
+    if (std::sscanf(s.c_str(), "%d%c%d%c", &cols, &x, &rows, &extra) != 3 || (x != 'x' && x != 'X')) return std::nullopt;
+    if (cols < 1 || rows < 1 || cols > 1000 || rows > 1000) return std::nullopt;
+    return std::make_pair(cols, rows);
+}
+
+std::optional<unsigned char> detach_key_from(const std::string& flag) {
+    std::string spec = flag;
+    if (spec.empty())
+        if (const char* env = std::getenv("TETHER_DETACH_KEY")) spec = env;
+    if (spec.empty()) return 0x1c;
+    return parse_detach_key(spec);
+}
+
+// A string that names a session: all digits is an id (sent as a number), else a name.
+json session_ref(const std::string& s) {
+    if (!s.empty() && s.size() < 18 && s.find_first_not_of("0123456789") == std::string::npos) return std::stoll(s);
+    return s;
+}
+
+struct RunArgs {
+    std::string name, cwd, size, detach_key;
+    std::vector<std::string> env, command;
+    bool attach = false, detach = false, as_json = false;
+};
+
+int cmd_run(const Globals& g, const RunArgs& a) {
+    if (a.command.empty()) return fail("run: no command given (tether run [options] -- CMD [ARGS...])", k_exit_usage);
+    if (a.attach && a.detach) return fail("run: --attach and --detach exclude each other", k_exit_usage);
+    auto key = detach_key_from(a.detach_key);
+    if (!key) return fail("run: invalid detach key \"" + a.detach_key + "\" (use ^X, e.g. ^\\ or ^])", k_exit_usage);
+    int cols = 80, rows = 24;
+    if (!a.size.empty()) {
+        auto sz = parse_size(a.size);
+        if (!sz) return fail("run: invalid size \"" + a.size + "\" (want COLSxROWS, each 1 to 1000)", k_exit_usage);
+        std::tie(cols, rows) = *sz;
+    } else {
+        winsize ws{};
+        if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 && ws.ws_row > 0) {
+            cols = ws.ws_col;
+            rows = ws.ws_row;
+        }
+    }
+    json env = json::array();
+    for (char** e = environ; *e; ++e) env.push_back(*e);
+    for (const auto& kv : a.env) {
+        if (kv.find('=') == std::string::npos || kv[0] == '=')
+            return fail("run: --env wants K=V, got \"" + kv + "\"", k_exit_usage);
+        env.push_back(kv);  // later entries win: execve takes the first, so dedupe below
+    }
+    // Keep the last value of each variable.
+    std::map<std::string, std::string> merged;
+    std::vector<std::string> order;
+    for (const auto& kv : env) {
+        std::string s = kv.get<std::string>();
+        std::string k = s.substr(0, s.find('='));
+        if (!merged.count(k)) order.push_back(k);
+        merged[k] = s;
+    }
+    json final_env = json::array();
+    for (const auto& k : order) final_env.push_back(merged[k]);
+
+    std::error_code ec;
+    std::string cwd = a.cwd.empty() ? std::filesystem::current_path(ec).string() : std::filesystem::absolute(a.cwd, ec).string();
+    if (!a.cwd.empty() && !std::filesystem::is_directory(cwd, ec)) return fail("run: --cwd " + a.cwd + ": not a directory");
+
+    auto c = connect_or_explain(g, true);
+    if (!c) return k_exit_unreachable;
+    json req{{"cmd", "run"}, {"argv", a.command}, {"env", final_env}, {"cwd", cwd}, {"cols", cols}, {"rows", rows}};
+    if (!a.name.empty()) req["name"] = a.name;
+    auto r = c->request(req);
+    if (!r) return fail(r.error().message);
+    int64_t id = (*r)["session"].get<int64_t>();
+    if (a.as_json) {
+        std::cout << json{{"session", id}, {"name", (*r)["name"]}, {"pid", (*r)["pid"]}}.dump() << std::endl;
+    } else {
+        std::printf("session %lld (%s) started, pid %lld\n", static_cast<long long>(id),
+                    (*r)["name"].get<std::string>().c_str(), static_cast<long long>((*r)["pid"].get<int64_t>()));
+        std::fflush(stdout);
+    }
+    bool attach = a.attach || (!a.detach && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO));
+    if (!attach) return 0;
+    return attach_session(*c, id, AttachOptions{.read_only = false, .detach_key = *key});
+}
+
+int cmd_attach(const Globals& g, const std::string& session, bool read_only, const std::string& key_flag) {
+    auto key = detach_key_from(key_flag);
+    if (!key) return fail("attach: invalid detach key \"" + key_flag + "\" (use ^X, e.g. ^\\ or ^])", k_exit_usage);
+    auto c = connect_or_explain(g, true);
+    if (!c) return k_exit_unreachable;
+    return attach_session(*c, session_ref(session), AttachOptions{.read_only = read_only, .detach_key = *key});
+}
+
+int cmd_simple(const Globals& g, json req, const std::function<void(const json&)>& print) {
+    auto c = connect_or_explain(g, true);
+    if (!c) return k_exit_unreachable;
+    auto r = c->request(std::move(req));
+    if (!r) return fail(r.error().message);
+    if (print) print(*r);
     return 0;
 }
 
@@ -232,6 +342,66 @@ int main(int argc, char** argv) {
     mark->add_option("-s,--session", mark_session, "Session id or name the note belongs to");
     mark->add_option("text", mark_text, "The note")->required();
     mark->callback([&] { rc = cmd_mark(g, mark_session, mark_text); });
+
+    RunArgs run_args;
+    auto* run = app.add_subcommand("run", "Start a command in a new session (attaches when on a terminal)");
+    run->add_option("-n,--name", run_args.name, "Session name (default: command-ID)");
+    run->add_option("-C,--cwd", run_args.cwd, "Working directory (default: the current one)");
+    run->add_option("-e,--env", run_args.env, "Extra environment K=V (repeatable)");
+    run->add_option("-s,--size", run_args.size, "Terminal size COLSxROWS (default: this terminal's, else 80x24)");
+    run->add_flag("-a,--attach", run_args.attach, "Attach even when not on a terminal");
+    run->add_flag("-d,--detach", run_args.detach, "Start in the background, do not attach");
+    run->add_flag("--json", run_args.as_json, "Print the new session as JSON");
+    run->add_option("--detach-key", run_args.detach_key, "Detach key, e.g. ^\\ (default) or ^] ($TETHER_DETACH_KEY)");
+    run->add_option("command", run_args.command, "The command and its arguments (after --)")->required();
+    run->positionals_at_end();
+    run->callback([&] { rc = cmd_run(g, run_args); });
+
+    std::string session, key_flag, text, sig = "TERM";
+    bool read_only = false, enter = false, ansi = false;
+    auto* attach = app.add_subcommand("attach", "Attach this terminal to a session (detach with Ctrl-\\)");
+    attach->add_option("session", session, "Session id or name")->required();
+    attach->add_flag("-r,--read-only", read_only, "Watch only: keystrokes are not sent, the size is not changed");
+    attach->add_option("--detach-key", key_flag, "Detach key, e.g. ^\\ (default) or ^] ($TETHER_DETACH_KEY)");
+    attach->callback([&] { rc = cmd_attach(g, session, read_only, key_flag); });
+
+    auto* detach = app.add_subcommand("detach", "Detach every client attached to a session");
+    detach->add_option("session", session, "Session id or name")->required();
+    detach->callback([&] {
+        rc = cmd_simple(g, {{"cmd", "detach"}, {"session", session_ref(session)}}, [](const json& r) {
+            std::printf("detached %d client(s)\n", r.value("detached", 0));
+        });
+    });
+
+    auto* send = app.add_subcommand("send", "Type text into a session without attaching");
+    send->add_option("session", session, "Session id or name")->required();
+    send->add_option("text", text, "The text to type (escape sequences are sent as they are)");
+    send->add_flag("--enter", enter, "Press Enter after the text (as a separate keystroke)");
+    send->callback([&] { rc = cmd_simple(g, {{"cmd", "send"}, {"session", session_ref(session)}, {"data", text}, {"enter", enter}}, nullptr); });
+
+    auto* kill = app.add_subcommand("kill", "Send a signal to a session's process group");
+    kill->add_option("session", session, "Session id or name")->required();
+    kill->add_option("--signal", sig, "Signal name or number (default TERM)");
+    kill->callback([&] { rc = cmd_simple(g, {{"cmd", "kill"}, {"session", session_ref(session)}, {"signal", sig}}, nullptr); });
+
+    auto* screen = app.add_subcommand("screen", "Print a session's current screen");
+    screen->add_option("session", session, "Session id or name")->required();
+    screen->add_flag("--ansi", ansi, "With colours, attributes and modes, as a redraw");
+    screen->add_flag("--json", as_json, "The screen and the cursor as JSON");
+    screen->callback([&] {
+        rc = cmd_simple(g, {{"cmd", "screen"}, {"session", session_ref(session)}, {"ansi", ansi}}, [&](const json& r) {
+            if (as_json) {
+                json out = r;
+                out.erase("ok");
+                out.erase("id");
+                std::cout << out.dump() << "\n";
+                return;
+            }
+            std::string text = r["screen"].get<std::string>();
+            std::fwrite(text.data(), 1, text.size(), stdout);
+            if (!ansi && (text.empty() || text.back() != '\n')) std::fputc('\n', stdout);
+        });
+    });
 
     auto* admin = app.add_subcommand("admin", "Maintenance of the event log and its projections");
     admin->require_subcommand(1);

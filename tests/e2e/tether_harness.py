@@ -224,3 +224,60 @@ def pid_alive(pid):
 KIND = {"DaemonStarted": 1, "DaemonStopped": 2, "SessionStarted": 3, "SessionSpawnFailed": 4, "OutputChunk": 5,
         "InputSent": 6, "Resized": 7, "SessionExited": 8, "TitleChanged": 9, "BellRang": 10,
         "TerminalNotified": 11, "MarkerAdded": 12, "ClientAttached": 13, "ClientDetached": 14}
+
+
+class Tmux:
+    """An outer terminal: a private tmux server whose one pane plays the user's terminal."""
+
+    def __init__(self, daemon, cols=80, rows=24):
+        self.name = "tether-e2e-%d" % os.getpid()
+        self.daemon = daemon
+        env = ["TETHER_STATE_DIR=" + daemon.state_dir, "TETHER_SOCKET=" + daemon.socket, "PS1=outer$ ",
+               "PATH=" + BIN_DIR + ":" + os.environ.get("PATH", "/usr/bin:/bin"), "TERM=xterm-256color"]
+        args = ["new-session", "-d", "-x", str(cols), "-y", str(rows)]
+        cmd = "env -i HOME=%s %s bash --norc --noprofile" % (daemon.root, " ".join("'%s'" % e for e in env))
+        self.tmux(*args, cmd)
+        self.tmux("set-option", "-g", "history-limit", "100000")
+        wait_for(lambda: "outer$" in self.capture(), what="the outer shell prompt")
+
+    def tmux(self, *args):
+        p = subprocess.run(["tmux", "-L", self.name, "-f", "/dev/null"] + list(args), capture_output=True, timeout=20)
+        if p.returncode != 0:
+            fail("tmux %s: %s" % (" ".join(args), p.stderr.decode(errors="replace")))
+        return p.stdout.decode(errors="replace")
+
+    def capture(self, colours=False, history=False):
+        args = ["capture-pane", "-p"]
+        if colours:
+            args.append("-e")
+        if history:
+            args += ["-S", "-"]
+        return self.tmux(*args)
+
+    def keys(self, *keys):
+        self.tmux("send-keys", *keys)
+
+    def type_line(self, text):
+        self.tmux("send-keys", "-l", text)
+        self.tmux("send-keys", "Enter")
+
+    def display(self, fmt):
+        return self.tmux("display-message", "-p", fmt).strip()
+
+    def wait_screen(self, needle, timeout=10):
+        return wait_for(lambda: needle in self.capture(), timeout=timeout, what="%r on the outer screen" % needle)
+
+    def stable_capture(self, colours=True):
+        """A capture that did not change over a short while: output has settled."""
+        last = None
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            cur = self.capture(colours=colours) + "|" + self.display("#{cursor_x},#{cursor_y},#{cursor_flag}")
+            if cur == last:
+                return cur
+            last = cur
+            time.sleep(0.15)
+        fail("the outer screen did not settle")
+
+    def kill(self):
+        subprocess.run(["tmux", "-L", self.name, "kill-server"], capture_output=True)

@@ -1,0 +1,104 @@
+// Screen: a virtual terminal fed with one program's output. It owns the visible grid, a
+// bounded history of lines scrolled off the primary screen, and the modes the program
+// set, and renders them as plain ECMA-48/xterm bytes for attach and detach. It is the
+// only file that calls libvterm (the Debian 0.1.4 API); PTYs and sockets live elsewhere.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace tether {
+
+// Each callback may be empty. They run at the end of feed(), in order, after the whole
+// chunk is parsed, so a callback may call back into the Screen. Exceptions they throw are
+// swallowed.
+struct ScreenSignals {
+    std::function<void(const std::string& title)> on_title;  // OSC 0 / OSC 2
+    std::function<void()> on_bell;                           // BEL outside a string
+    // OSC 9;msg (ConEmu's numeric OSC 9;N;... sub-commands are ignored) and
+    // OSC 777;notify;title;body, passed as "title: body", or body if there is no title.
+    std::function<void(const std::string& message)> on_notification;
+};
+
+// One cell as tests and debugging see it, independent of how it would be rendered.
+struct ScreenCell {
+    std::string chars;  // UTF-8, base char then combining chars; empty if erased
+    int width = 1;      // 2 for a wide char, 0 for its right half
+    std::string fg = "default";  // "default", "idx:N" (0-255) or "rgb:R,G,B"
+    std::string bg = "default";
+    bool bold = false, italic = false, blink = false, reverse = false, strike = false;
+    int underline = 0;  // 0 none, 1 single, 2 double, 3 curly
+    int font = 0;       // 0-9
+    bool operator==(const ScreenCell&) const = default;
+};
+
+class Screen {
+public:
+    static constexpr size_t k_default_history_lines = 10000;
+    static constexpr size_t k_default_history_bytes = size_t{16} << 20;
+
+    // History holds lines scrolled off the top of the primary screen, oldest first, bounded
+    // by both a line count and an approximate memory size. Sizes below 1 are taken as 1.
+    Screen(int cols, int rows, size_t max_history_lines = k_default_history_lines,
+           size_t max_history_bytes = k_default_history_bytes);
+    ~Screen();
+    Screen(const Screen&) = delete;
+    Screen& operator=(const Screen&) = delete;
+    Screen(Screen&&) noexcept;
+    Screen& operator=(Screen&&) noexcept;
+
+    void set_signals(ScreenSignals signals);
+
+    // Program output (UTF-8). Chunks may split anywhere, even inside an escape sequence or a
+    // UTF-8 character: an incomplete tail is held back until the next feed(). A string
+    // sequence (OSC, DCS, APC...) longer than 64 KiB is dropped whole.
+    void feed(std::string_view bytes);
+    // Bytes the terminal answers with (DA, DSR, ...), meant for the program's PTY. Taking
+    // them clears them; at most 64 KiB is kept if nobody takes them.
+    std::string take_replies();
+
+    // Lines leave or return to history as libvterm shrinks or grows the primary screen.
+    void resize(int cols, int rows);
+    int cols() const;
+    int rows() const;
+    size_t history_size() const;
+
+    // The newest max_lines history lines, oldest first, each with its colours and
+    // attributes as SGR and ending with "\r\n" (preceded by an SGR reset if the line left
+    // one set). Written to the user's terminal they land in its own scrollback.
+    std::string render_history(size_t max_lines) const;
+    // An exact redraw for a terminal of the same size in a sane default state: the primary
+    // screen and the alternate one if active, every cell with its colours and attributes,
+    // the modes the program set (cursor keys, keypad, bracketed paste, mouse, focus,
+    // cursor visibility, autowrap, insert, scroll region, origin), the cursor position and
+    // finally the program's current SGR pen.
+    std::string render_screen() const;
+    // For attach: history, then enough newlines to push everything on the user's screen
+    // into their scrollback, then render_screen().
+    std::string render_attach(size_t max_history_lines) const;
+    // For detach: undoes every mode the program set (only those), always shows the cursor
+    // and resets SGR.
+    std::string render_reset_modes() const;
+
+    // Visible rows as plain text, trailing blanks trimmed per row, '\n'-joined, trailing
+    // empty rows dropped.
+    std::string text() const;
+    // All history lines as plain text, oldest first, '\n'-joined.
+    std::string history_text() const;
+
+    ScreenCell cell(int row, int col) const;  // 0-based; out of range gives an erased cell
+    bool alt_screen() const;
+    bool cursor_visible() const;
+    int cursor_row() const;  // 0-based, absolute (not relative to an origin-mode region)
+    int cursor_col() const;
+    std::string title() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> m_impl;  // owns the VTerm; libvterm's callbacks point at it
+};
+
+}  // namespace tether

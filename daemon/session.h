@@ -1,0 +1,129 @@
+// Session: one program in a daemon-owned PTY. It drains the PTY into the log (coalesced
+// output chunks, terminal signals), writes input, keeps the live screen following the
+// log, and streams committed output to attached clients. Backpressure: when the log is
+// backlogged or an attached client falls behind, it stops reading the PTY, so the
+// program blocks on write and no byte is ever dropped or buffered without bound.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "control_socket.h"
+#include "event_loop.h"
+#include "pty_process.h"
+#include "screen.h"
+#include "store.h"
+#include "terminal_signals.h"
+
+namespace tether {
+
+struct SessionLimits {
+    size_t read_slice = 256u << 10;      // bytes per readable callback, for fairness
+    size_t chunk_bytes = 64u << 10;      // an OutputChunk is at most this
+    long coalesce_ms = 3;                // ...and waits at most this for more bytes
+    size_t client_high_water = 4u << 20; // a client this far behind pauses the PTY
+    size_t screen_queue_bytes = 1u << 20;  // beyond: the screen re-reads from the log
+    size_t screen_slice = 256u << 10;    // bytes parsed per idle turn
+    size_t history_lines = 50000;
+    size_t attach_history_lines = 50000;
+};
+
+struct AttachedClient {
+    std::weak_ptr<Connection> conn;
+    bool read_only = false;
+    int64_t from_seq = 0;  // output with a higher seq is streamed to it
+};
+
+class Session {
+public:
+    Session(EventLoop& loop, Store& store, const SessionLimits& limits, int64_t id, std::unique_ptr<PtyProcess> pty,
+            int cols, int rows);
+    ~Session();
+
+    int64_t id() const { return m_id; }
+    pid_t pid() const { return m_pty ? m_pty->pid() : 0; }
+    bool exited() const { return m_exit_recorded; }
+
+    // Called after each commit with every event of this session.
+    void on_committed(const Event& ev);
+    // Reaps the child if it has exited; records SessionExited once output has ended.
+    void poll_exit();
+
+    // Input: bytes go to the PTY in order; written asynchronously, logged first.
+    void write_input(std::string bytes, const char* from);
+    // Sends Enter as its own write after a short pause: TUIs treat one burst as a paste.
+    // done runs once the Enter has been handed to the log and the PTY queue.
+    void write_enter_later(std::function<void()> done);
+    Status resize(int cols, int rows);
+    Status signal(int sig);
+
+    // Brings the screen up to date with everything committed (pausing the PTY while it
+    // does), then runs fn; fn sees the screen exactly at the last committed output.
+    void with_current_screen(std::function<void(const Screen&, int64_t fed_seq)> fn);
+    void attach(const std::shared_ptr<Connection>& conn, bool read_only, int64_t from_seq);
+    void detach_all(const std::string& reason);
+    size_t client_count();
+    const Screen& screen() const { return *m_screen; }
+    int cols() const { return m_cols; }
+    int rows() const { return m_rows; }
+
+    // The daemon is stopping: signal the child and record what can be recorded.
+    void shutdown();
+
+private:
+    void on_readable();
+    void on_writable();
+    void flush_output();
+    void record_signals(std::string_view bytes);
+    void update_reading();
+    bool should_pause() const;
+    void end_of_output();
+    void maybe_record_exit();
+    void feed_screen_slice();
+    bool screen_caught_up() const;
+    void catch_up_screen();
+    void send_to_clients(const Event& ev);
+    void finish_clients(const nlohmann::json& notice);
+
+    EventLoop& m_loop;
+    Store& m_store;
+    SessionLimits m_limits;
+    int64_t m_id;
+    std::unique_ptr<PtyProcess> m_pty;
+    int m_cols, m_rows;
+
+    FdWatcher m_read_watcher;
+    FdWatcher m_write_watcher;
+    Timer m_coalesce_timer;
+    Timer m_enter_timer;
+    IdleTask m_screen_task;
+
+    std::string m_out;  // read but not yet appended (at most chunk_bytes)
+    TerminalSignalScanner m_signals;
+    std::vector<TerminalSignal> m_signal_scratch;
+    std::string m_last_title;
+
+    std::deque<std::string> m_input;
+    size_t m_input_offset = 0;
+    std::vector<std::function<void()>> m_pending_enters;
+
+    bool m_output_open = true;
+    std::optional<PtyProcess::Exit> m_exit;
+    bool m_exit_recorded = false;
+    int m_pause_holds = 0;  // with_current_screen in progress
+
+    std::unique_ptr<Screen> m_screen;
+    std::deque<Event> m_screen_queue;  // committed output/resizes not yet parsed
+    size_t m_screen_queue_bytes = 0;
+    bool m_screen_from_log = false;    // the queue overflowed: read from the log instead
+    int64_t m_screen_fed_seq = 0;
+    int64_t m_last_committed_seq = 0;  // of this session's screen-relevant events
+
+    std::vector<AttachedClient> m_clients;
+};
+
+}  // namespace tether

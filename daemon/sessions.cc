@@ -1,0 +1,327 @@
+// Session commands and lifecycle.
+#include "sessions.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "log.h"
+#include "protocol.h"
+
+namespace tether {
+
+namespace {
+
+constexpr int k_max_dimension = 1000;
+constexpr size_t k_kept_exited = 32;
+
+bool valid_size(int cols, int rows) {
+    return cols >= 1 && rows >= 1 && cols <= k_max_dimension && rows <= k_max_dimension;
+}
+
+bool has_prefix(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+
+}  // namespace
+
+std::string recognise_agent(const std::vector<std::string>& argv) {
+    if (argv.empty()) return "";
+    std::string base = std::filesystem::path(argv[0]).filename().string();
+    for (const char* agent : {"claude", "codex", "aider", "gemini"})
+        if (base == agent) return agent;
+    return "";
+}
+
+std::optional<int> parse_signal(const std::string& name) {
+    if (name.empty()) return std::nullopt;
+    if (std::all_of(name.begin(), name.end(), ::isdigit)) {
+        int n = std::stoi(name);
+        return n > 0 && n < NSIG ? std::optional<int>(n) : std::nullopt;
+    }
+    std::string upper;
+    for (char c : name) upper.push_back(static_cast<char>(::toupper(static_cast<unsigned char>(c))));
+    if (has_prefix(upper, "SIG")) upper = upper.substr(3);
+    static const std::pair<const char*, int> k_names[] = {
+        {"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"KILL", SIGKILL}, {"TERM", SIGTERM},
+        {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"STOP", SIGSTOP}, {"CONT", SIGCONT}, {"WINCH", SIGWINCH}};
+    for (auto& [n, v] : k_names)
+        if (upper == n) return v;
+    return std::nullopt;
+}
+
+Sessions::Sessions(EventLoop& loop, Store& store, SessionLimits limits, std::string socket_path)
+    : m_loop(loop), m_store(store), m_limits(limits), m_socket_path(std::move(socket_path)),
+      m_sigchld(loop, SIGCHLD, [this] { reap(); }) {
+    store.add_listener([this](const Event& ev) { on_committed(ev); });
+    store.add_drain_listener([this] {
+        for (auto& [id, s] : m_sessions) s->poll_exit();
+    });
+}
+
+Sessions::~Sessions() = default;
+
+void Sessions::close_orphans() {
+    for (const auto& [id, row] : m_store.sessions().sessions) {
+        if (!row.live() || m_sessions.count(id)) continue;
+        m_store.append(make_json_event(
+            id, EventKind::SessionExited,
+            {{"lost", true}, {"reason", "the daemon stopped before this session ended; its end was not seen"}}));
+    }
+}
+
+void Sessions::on_committed(const Event& ev) {
+    if (ev.session == 0) return;
+    auto it = m_sessions.find(ev.session);
+    if (it != m_sessions.end()) it->second->on_committed(ev);
+    if (ev.kind == EventKind::SessionExited) {
+        std::erase_if(m_attached, [&](const auto& kv) { return kv.second == ev.session; });
+        evict_exited();
+    }
+}
+
+void Sessions::evict_exited() {
+    // Keep the screens of the most recently exited sessions; forget older ones.
+    std::vector<int64_t> exited;
+    for (auto& [id, s] : m_sessions)
+        if (s->exited()) exited.push_back(id);
+    for (size_t i = 0; i + k_kept_exited < exited.size(); ++i) m_sessions.erase(exited[i]);
+}
+
+void Sessions::reap() {
+    for (auto& [id, s] : m_sessions) s->poll_exit();
+}
+
+const SessionRow* Sessions::lookup(const nlohmann::json& ref) const {
+    const SessionsState& state = m_store.sessions();
+    if (ref.is_number_integer()) return state.find(ref.get<int64_t>());
+    if (!ref.is_string()) return nullptr;
+    const std::string s = ref.get<std::string>();
+    if (const SessionRow* row = state.find_by_name(s)) return row;
+    if (!s.empty() && s.size() < 18 && std::all_of(s.begin(), s.end(), ::isdigit)) return state.find(std::stoll(s));
+    return nullptr;
+}
+
+Session* Sessions::live(const std::shared_ptr<Connection>& conn, const nlohmann::json& req, const char* what) {
+    nlohmann::json ref = req.value("session", nlohmann::json());
+    const SessionRow* row = lookup(ref);
+    if (!row) {
+        conn->reply_error(req, std::string(what) + ": no such session: " +
+                                   (ref.is_string() ? ref.get<std::string>() : dump_json(ref)));
+        return nullptr;
+    }
+    auto it = m_sessions.find(row->id);
+    if (!row->live() || it == m_sessions.end() || it->second->exited()) {
+        std::string end = row->exit_code ? "exited with code " + std::to_string(*row->exit_code)
+                          : row->exit_signal ? "was killed by signal " + std::to_string(*row->exit_signal)
+                          : row->state == session_state::failed ? "failed to start: " + row->error
+                                                                : "has ended";
+        conn->reply_error(req, std::string(what) + ": session " + std::to_string(row->id) + " (" + row->name + ") " + end);
+        return nullptr;
+    }
+    return it->second.get();
+}
+
+bool Sessions::handle(const std::shared_ptr<Connection>& conn, const std::string& cmd, const nlohmann::json& req) {
+    if (cmd == "run") cmd_run(conn, req);
+    else if (cmd == "attach") cmd_attach(conn, req);
+    else if (cmd == "detach") cmd_detach(conn, req);
+    else if (cmd == "resize") cmd_resize(conn, req);
+    else if (cmd == "send") cmd_send(conn, req);
+    else if (cmd == "kill") cmd_kill(conn, req);
+    else if (cmd == "screen") cmd_screen(conn, req);
+    else return false;
+    return true;
+}
+
+void Sessions::cmd_run(const std::shared_ptr<Connection>& conn, const nlohmann::json& req) {
+    std::vector<std::string> argv, env;
+    for (const char* key : {"argv", "env"}) {
+        const auto& arr = req.value(key, nlohmann::json::array());
+        if (!arr.is_array()) return conn->reply_error(req, std::string("run: \"") + key + "\" must be an array");
+        for (const auto& a : arr) {
+            if (!a.is_string()) return conn->reply_error(req, std::string("run: \"") + key + "\" must hold strings");
+            (key[0] == 'a' ? argv : env).push_back(a.get<std::string>());
+        }
+    }
+    if (argv.empty() || argv[0].empty()) return conn->reply_error(req, "run: no command given");
+    int cols = req.value("cols", 80), rows = req.value("rows", 24);
+    if (!valid_size(cols, rows))
+        return conn->reply_error(req, "run: invalid size " + std::to_string(cols) + "x" + std::to_string(rows) +
+                                          " (columns and rows must be 1 to " + std::to_string(k_max_dimension) + ")");
+    std::string cwd = req.value("cwd", "");
+    std::string name = req.value("name", "");
+    std::string agent = recognise_agent(argv);
+
+    int64_t id = 1;
+    if (!m_store.sessions().sessions.empty()) id = m_store.sessions().sessions.rbegin()->first + 1;
+    if (name.empty()) name = std::filesystem::path(argv[0]).filename().string() + "-" + std::to_string(id);
+    if (const SessionRow* other = m_store.sessions().find_by_name(name); other && other->live())
+        return conn->reply_error(req, "run: a live session is already named \"" + name + "\" (id " +
+                                          std::to_string(other->id) + ")");
+
+    std::erase_if(env, [](const std::string& kv) {
+        return has_prefix(kv, "TERM=") || has_prefix(kv, "TETHER_SESSION=") || has_prefix(kv, "TETHER_SOCKET=");
+    });
+    env.push_back("TERM=xterm-256color");
+    env.push_back("TETHER_SESSION=" + std::to_string(id));
+    env.push_back("TETHER_SOCKET=" + m_socket_path);
+
+    nlohmann::json fact{{"name", name}, {"command", argv}, {"cwd", cwd}, {"agent", agent}, {"cols", cols}, {"rows", rows}};
+    auto pty = PtyProcess::spawn(SpawnRequest{.argv = argv, .env = env, .cwd = cwd, .cols = cols, .rows = rows});
+    if (!pty) {
+        fact["error"] = pty.error().message;
+        m_store.append(make_json_event(id, EventKind::SessionSpawnFailed, fact));
+        return conn->reply_error(req, "run: cannot start " + argv[0] + ": " + pty.error().message);
+    }
+    fact["pid"] = (*pty)->pid();
+    m_store.append(make_json_event(id, EventKind::SessionStarted, fact));
+    m_sessions[id] = std::make_unique<Session>(m_loop, m_store, m_limits, id, std::move(*pty), cols, rows);
+    std::weak_ptr<Connection> weak = conn;
+    m_store.when_durable([weak, req, id, name, pid = fact["pid"]] {
+        if (auto c = weak.lock()) c->reply_ok(req, {{"session", id}, {"name", name}, {"pid", pid}});
+    });
+}
+
+void Sessions::cmd_attach(const std::shared_ptr<Connection>& conn, const nlohmann::json& req) {
+    if (m_attached.count(conn->id())) return conn->reply_error(req, "attach: this connection is already attached");
+    Session* s = live(conn, req, "attach");
+    if (!s) return;
+    int cols = req.value("cols", s->cols()), rows = req.value("rows", s->rows());
+    if (!valid_size(cols, rows))
+        return conn->reply_error(req, "attach: invalid size " + std::to_string(cols) + "x" + std::to_string(rows));
+    bool read_only = req.value("read_only", false);
+    // The newest attach sets the size (a read-only viewer does not).
+    if (!read_only)
+        if (auto st = s->resize(cols, rows); !st) return conn->reply_error(req, "attach: " + st.error().message);
+    size_t history = std::min<size_t>(req.value("history", m_limits.attach_history_lines), m_limits.history_lines);
+    int64_t id = s->id();
+    s->with_current_screen([&](const Screen& screen, int64_t fed_seq) {
+        conn->reply_ok(req, {{"session", id}, {"cols", screen.cols()}, {"rows", screen.rows()}});
+        conn->send_bytes(screen.render_attach(history));
+        s->attach(conn, read_only, fed_seq);
+    });
+    uint64_t cid = conn->id();
+    m_attached[cid] = id;
+    auto previous = conn->on_close;
+    conn->on_close = [this, cid, previous] {
+        m_attached.erase(cid);
+        if (previous) previous();
+    };
+    m_store.append(make_json_event(id, EventKind::ClientAttached,
+                                   {{"client", cid}, {"read_only", read_only}, {"cols", cols}, {"rows", rows}}));
+}
+
+void Sessions::cmd_detach(const std::shared_ptr<Connection>& conn, const nlohmann::json& req) {
+    auto it = m_attached.find(conn->id());
+    if (it != m_attached.end() && !req.contains("session")) {
+        // The attached client itself asks to leave: send it the mode resets, then close.
+        auto s = m_sessions.find(it->second);
+        if (s != m_sessions.end()) {
+            s->second->with_current_screen([&](const Screen& screen, int64_t) {
+                conn->on_close();  // unregisters from the session
+                conn->on_close = nullptr;
+                conn->on_bytes = nullptr;
+                conn->on_drained = nullptr;
+                conn->send_bytes(screen.render_reset_modes());
+                conn->send_json({{"event", "detached"}, {"reason", "detach key"}});
+                conn->finish();
+            });
+        }
+        return;
+    }
+    Session* s = live(conn, req, "detach");
+    if (!s) return;
+    size_t n = s->client_count();
+    s->detach_all("detached by tether detach");
+    conn->reply_ok(req, {{"detached", n}});
+}
+
+void Sessions::cmd_resize(const std::shared_ptr<Connection>& conn, const nlohmann::json& req) {
+    int cols = req.value("cols", 0), rows = req.value("rows", 0);
+    if (!valid_size(cols, rows))
+        return conn->reply_error(req, "resize: invalid size " + std::to_string(cols) + "x" + std::to_string(rows));
+    Session* s = nullptr;
+    if (auto it = m_attached.find(conn->id()); it != m_attached.end() && !req.contains("session")) {
+        auto found = m_sessions.find(it->second);
+        if (found != m_sessions.end() && !found->second->exited()) s = found->second.get();
+        if (!s) return;
+    } else {
+        s = live(conn, req, "resize");
+        if (!s) return;
+    }
+    if (auto st = s->resize(cols, rows); !st) return conn->reply_error(req, "resize: " + st.error().message);
+    if (req.contains("id")) conn->reply_ok(req);
+}
+
+void Sessions::cmd_send(const std::shared_ptr<Connection>& conn, const nlohmann::json& req) {
+    Session* s = live(conn, req, "send");
+    if (!s) return;
+    if (!req.contains("data") || !req["data"].is_string()) return conn->reply_error(req, "send: \"data\" must be a string");
+    std::string data = req["data"].get<std::string>();
+    bool enter = req.value("enter", false);
+    if (data.empty() && !enter) return conn->reply_error(req, "send: nothing to send");
+    s->write_input(std::move(data), "send");
+    std::weak_ptr<Connection> weak = conn;
+    auto reply = [this, weak, req] {
+        m_store.when_durable([weak, req] {
+            if (auto c = weak.lock()) c->reply_ok(req);
+        });
+    };
+    if (enter)
+        s->write_enter_later(reply);
+    else
+        reply();
+}
+
+void Sessions::cmd_kill(const std::shared_ptr<Connection>& conn, const nlohmann::json& req) {
+    std::string name = req.value("signal", "TERM");
+    auto sig = parse_signal(name);
+    if (!sig) return conn->reply_error(req, "kill: unknown signal \"" + name + "\"");
+    Session* s = live(conn, req, "kill");
+    if (!s) return;
+    if (auto st = s->signal(*sig); !st) return conn->reply_error(req, "kill: " + st.error().message);
+    conn->reply_ok(req, {{"session", s->id()}, {"signal", *sig}});
+}
+
+void Sessions::cmd_screen(const std::shared_ptr<Connection>& conn, const nlohmann::json& req) {
+    const SessionRow* row = lookup(req.value("session", nlohmann::json()));
+    if (!row) return conn->reply_error(req, "screen: no such session: " + dump_json(req.value("session", nlohmann::json())));
+    auto it = m_sessions.find(row->id);
+    if (it == m_sessions.end())
+        return conn->reply_error(req, "screen: session " + std::to_string(row->id) +
+                                          " ended before this daemon started; its screen is not in memory");
+    bool ansi = req.value("ansi", false);
+    it->second->with_current_screen([&](const Screen& screen, int64_t seq) {
+        nlohmann::json body{{"session", row->id}, {"seq", seq}, {"cols", screen.cols()}, {"rows", screen.rows()},
+                            {"cursor_row", screen.cursor_row()}, {"cursor_col", screen.cursor_col()},
+                            {"alt_screen", screen.alt_screen()}, {"title", screen.title()}};
+        body["screen"] = ansi ? screen.render_screen() : screen.text();
+        conn->reply_ok(req, body);
+    });
+}
+
+void Sessions::shutdown() {
+    for (auto& [id, s] : m_sessions) s->shutdown();
+    // Give the programs a moment to exit on SIGHUP so their ends are recorded.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(1000);
+    for (;;) {
+        bool all = true;
+        for (auto& [id, s] : m_sessions) {
+            s->poll_exit();
+            all = all && s->exited();
+        }
+        if (all || std::chrono::steady_clock::now() > deadline) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    for (auto& [id, s] : m_sessions)
+        if (!s->exited()) {
+            (void)s->signal(SIGKILL);
+            m_store.append(make_json_event(id, EventKind::SessionExited,
+                                           {{"signal", SIGKILL}, {"reason", "the daemon stopped"}}));
+        }
+}
+
+}  // namespace tether

@@ -1,0 +1,56 @@
+// Sessions: the set of live sessions and the control commands that act on them
+// (run, attach, detach, resize, send, kill, screen). It creates Session objects,
+// routes committed events to them, reaps children on SIGCHLD, and on start-up closes
+// the books on sessions a previous daemon left without an end.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "control_socket.h"
+#include "session.h"
+#include "store.h"
+
+namespace tether {
+
+class Sessions {
+public:
+    Sessions(EventLoop& loop, Store& store, SessionLimits limits, std::string socket_path);
+    ~Sessions();
+
+    // Sessions the projection thinks live but no process of ours holds: record their end.
+    void close_orphans();
+    // True when cmd was a session command (and has been answered or will be).
+    bool handle(const std::shared_ptr<Connection>& conn, const std::string& cmd, const nlohmann::json& req);
+    void shutdown();
+
+private:
+    void on_committed(const Event& ev);
+    void reap();
+    Session* live(const std::shared_ptr<Connection>& conn, const nlohmann::json& req, const char* what);
+    const SessionRow* lookup(const nlohmann::json& ref) const;
+    void cmd_run(const std::shared_ptr<Connection>& conn, const nlohmann::json& req);
+    void cmd_attach(const std::shared_ptr<Connection>& conn, const nlohmann::json& req);
+    void cmd_detach(const std::shared_ptr<Connection>& conn, const nlohmann::json& req);
+    void cmd_resize(const std::shared_ptr<Connection>& conn, const nlohmann::json& req);
+    void cmd_send(const std::shared_ptr<Connection>& conn, const nlohmann::json& req);
+    void cmd_kill(const std::shared_ptr<Connection>& conn, const nlohmann::json& req);
+    void cmd_screen(const std::shared_ptr<Connection>& conn, const nlohmann::json& req);
+    void evict_exited();
+
+    EventLoop& m_loop;
+    Store& m_store;
+    SessionLimits m_limits;
+    std::string m_socket_path;
+    std::map<int64_t, std::unique_ptr<Session>> m_sessions;  // live, and recently exited
+    std::map<uint64_t, int64_t> m_attached;  // connection id -> session id
+    SignalWatcher m_sigchld;
+};
+
+// "claude", "codex", "aider", "gemini" from the command, else "" (any other CLI).
+std::string recognise_agent(const std::vector<std::string>& argv);
+// "TERM", "9", "SIGKILL", "kill" -> signal number, or nullopt.
+std::optional<int> parse_signal(const std::string& name);
+
+}  // namespace tether
