@@ -49,6 +49,8 @@ public:
     void set_output_limit(size_t bytes) { m_output_limit = bytes; }
     size_t output_pending() const;
 
+    // The session this connection is attached to, 0 when it is not a stream.
+    int64_t attached_session = 0;
     // Set by whoever takes the connection over for streaming (attach).
     std::function<void(std::string_view)> on_bytes;
     std::function<void()> on_drained;  // output fell below the low watermark

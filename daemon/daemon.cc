@@ -37,7 +37,8 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
                  std::to_string(EventLog::k_schema_version));
     d->m_store = std::make_unique<Store>(d->m_loop, std::move(*log), options.store);
     if (auto s = d->m_store->load(); !s) return s.error();
-    d->m_sessions = std::make_unique<Sessions>(d->m_loop, *d->m_store, options.sessions, options.paths.socket_path);
+    d->m_sessions = std::make_unique<Sessions>(d->m_loop, *d->m_store, options.sessions, options.screen,
+                                               options.paths.socket_path, options.paths.event_log());
 
     Daemon* self = d.get();
     d->m_server = std::make_unique<ControlServer>(

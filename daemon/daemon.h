@@ -19,6 +19,7 @@ struct DaemonOptions {
     StoreOptions store;
     ControlServerOptions control;
     SessionLimits sessions;
+    ScreenFollowerOptions screen;
 };
 
 class Daemon {

@@ -26,6 +26,7 @@ constexpr uint32_t k_char_mask = k_wide_flag - 1;
 constexpr size_t k_max_held_string = size_t{64} << 10;
 constexpr size_t k_max_held_csi = size_t{4} << 10;
 constexpr size_t k_max_replies = size_t{64} << 10;
+constexpr int k_min_cols = 2;  // libvterm 0.1.4 writes past the row for a wide char in 1 column
 
 struct Style {
     VTermColor fg{};
@@ -384,6 +385,11 @@ struct Modes {
     int mouse = 0;           // 9, 1000, 1002 or 1003: one at a time, any reset ends it (xterm)
     int mouse_encoding = 0;  // 1005, 1006 or 1015
     int top = 0, bottom = 0;  // DECSTBM, 1-based inclusive; 0: the whole screen
+    // Designated charsets: 0 never designated, 'B' ASCII, '0' DEC line drawing... An
+    // explicit 'B' is kept: libvterm 0.1.4 then decodes ASCII apart from what follows,
+    // which changes how a combining char after it lands, so a redraw must repeat it.
+    char g0 = 0, g1 = 0;
+    bool shift_out = false;   // SO: G1 in use
 };
 
 // libvterm's one DECSC slot (ESC 7, ?1048h, ?1049h), which it does not expose.
@@ -405,7 +411,7 @@ struct Screen::Impl {
     Impl(int cols, int rows, size_t max_lines, size_t max_bytes);
     ~Impl() {
         vterm_free(m_vt);
-        if (m_width_probe) vterm_free(m_width_probe);
+        if (m_probe) vterm_free(m_probe);
     }
     Impl(const Impl&) = delete;
     Impl& operator=(const Impl&) = delete;
@@ -439,12 +445,18 @@ struct Screen::Impl {
     void push_history(StoredLine line);
     void fill_popped(const StoredLine& line, int cols, VTermScreenCell* cells) const;
     Row decode_cells(const VTermScreenCell* cells, int cols) const;
-    bool is_wide(uint32_t ch) const;
+    struct CharKind {
+        bool wide = false;
+        bool combining = false;
+    };
+    CharKind char_kind(uint32_t ch) const;
 
     Row read_row(int row) const;
     VTermPos cursor() const;
     Style current_pen() const;
     void render_modes(std::string& out) const;
+    template <typename Line>
+    void paint_rows(Painter& painter, std::string& out, const std::vector<Line>& rows) const;
 
     VTerm* m_vt = nullptr;
     VTermScreen* m_screen = nullptr;
@@ -476,12 +488,14 @@ struct Screen::Impl {
     size_t m_seq_start = 0;
     Scan m_scan = Scan::ground;
     char m_string_kind = 0;  // the byte after ESC that opened the string
+    char m_intermediate = 0;  // ESC's intermediate byte, as in ESC ( 0
     int m_utf8_need = 0;
+    bool m_after_utf8 = false;  // the last byte in ground state ended or continued a UTF-8 char
     Csi m_csi;
 
-    // A one-row terminal that tells which chars libvterm draws two columns wide.
-    mutable VTerm* m_width_probe = nullptr;
-    mutable std::unordered_map<uint32_t, bool> m_wide;
+    // A one-row terminal that tells which chars libvterm draws wide or combines.
+    mutable VTerm* m_probe = nullptr;
+    mutable std::unordered_map<uint32_t, CharKind> m_kinds;
 };
 
 const VTermScreenCallbacks Screen::Impl::k_screen_callbacks = {
@@ -506,7 +520,7 @@ const VTermParserCallbacks Screen::Impl::k_fallbacks = {
 };
 
 Screen::Impl::Impl(int cols, int rows, size_t max_lines, size_t max_bytes)
-    : m_cols(std::max(cols, 1)),
+    : m_cols(std::max(cols, k_min_cols)),
       m_rows(std::max(rows, 1)),
       m_max_history_lines(max_lines),
       m_max_history_bytes(max_bytes) {
@@ -557,6 +571,10 @@ int Screen::Impl::on_bell(void* user) {
 int Screen::Impl::on_pushline(int cols, const VTermScreenCell* cells, void* user) {
     try {
         auto* self = static_cast<Impl*>(user);
+        // Most lines end in erased cells that store() would trim anyway: skip decoding them.
+        while (cols > 0 && cells[cols - 1].chars[0] == 0 && is_default(cells[cols - 1].bg) &&
+               !cells[cols - 1].attrs.reverse)
+            --cols;
         self->push_history(store(self->decode_cells(cells, cols), Trim::blank));
     } catch (...) {
     }
@@ -739,7 +757,14 @@ void Screen::Impl::abort_string() {
 
 void Screen::Impl::scan_ground(unsigned char c) {
     if (c == 0x1b) return begin_escape();
+    // libvterm 0.1.4 decodes a text run that reached a UTF-8 char as UTF-8 to its end, so
+    // ASCII after it would escape a line-drawing charset, or not, as writes happen to fall.
+    // A write of its own puts such ASCII through the charset, as in xterm.
+    char gl = m_modes.shift_out ? m_modes.g1 : m_modes.g0;
+    bool drawing = gl != 0 && gl != 'B';
+    if (drawing && m_after_utf8 && c >= 0x20 && c < 0x7f) write_vterm(m_unfed.size());
     m_unfed += static_cast<char>(c);
+    if (c == 0x0e || c == 0x0f) m_modes.shift_out = c == 0x0e;
     if (c < 0x80)
         m_utf8_need = 0;
     else if ((c & 0xC0) == 0x80)
@@ -753,6 +778,7 @@ void Screen::Impl::scan_ground(unsigned char c) {
     else
         m_utf8_need = 0;
     if (m_utf8_need == 0) m_safe = m_unfed.size();
+    m_after_utf8 = c >= 0x80 && (m_utf8_need == 0 || m_after_utf8);
 }
 
 // Called with c already appended; C0 controls inside a sequence are executed by libvterm
@@ -766,8 +792,10 @@ void Screen::Impl::scan_escape(unsigned char c) {
     if (c == 0x18 || c == 0x1a) return finish();
     if (c < 0x20 || c == 0x7f) return;
     if (m_scan == Scan::esc_intermediate) {
-        if (c > 0x2f) finish();
-        return;
+        if (c <= 0x2f) return;
+        if (m_intermediate == '(') m_modes.g0 = static_cast<char>(c);
+        if (m_intermediate == ')') m_modes.g1 = static_cast<char>(c);
+        return finish();
     }
     switch (c) {
     case '[':
@@ -785,6 +813,7 @@ void Screen::Impl::scan_escape(unsigned char c) {
     default: break;
     }
     if (c >= 0x20 && c <= 0x2f) {
+        m_intermediate = static_cast<char>(c);
         m_scan = Scan::esc_intermediate;
         return;
     }
@@ -878,6 +907,8 @@ void Screen::Impl::soft_reset() {
     m_modes.app_cursor = m_modes.app_keypad = m_modes.origin = m_modes.insert = false;
     m_modes.autowrap = true;
     m_modes.top = m_modes.bottom = 0;
+    m_modes.g0 = 'B';
+    m_modes.shift_out = false;
     std::string reset = "\x1b[?6l\x1b[?7h\x1b[4l\x1b[r\x1b[?1l\x1b>\x1b[?25h\x1b[0m\x1b(B\x0f";
     append_cup(reset, cursor().row, cursor().col);
     vterm_input_write(m_vt, reset.data(), reset.size());
@@ -913,53 +944,60 @@ void Screen::Impl::dispatch_signals() {
 }
 
 // libvterm 0.1.4 can leave a row that no terminal could show: a narrow char over the left
-// half of a wide one keeps the right half (and is then reported as wide), and ICH, DCH or
-// insert mode can split a wide char or push it into the last column. Such cells are
-// decoded as what a terminal would show: erased.
+// half of a wide one keeps the right half (and is then reported as wide); ICH, DCH or
+// insert mode can split a wide char or push it into the last column; a combining char it
+// could not attach becomes a cell of its own. Such cells are decoded as what a terminal
+// would show: erased, or the mark on a space.
 Row Screen::Impl::decode_cells(const VTermScreenCell* cells, int cols) const {
     Row row;
     row.reserve(static_cast<size_t>(cols));
     for (int col = 0; col < cols;) {
         const VTermScreenCell& vc = cells[col];
-        Cell c;
-        c.style = style_of(vc);
+        Cell& c = row.emplace_back();
         if (vc.chars[0] == k_wide_continuation) {  // orphaned: its pen is stale, never shown
             c.style = default_style();
-            row.push_back(c);
             ++col;
             continue;
         }
+        c.style = style_of(vc);
         while (c.nchars < VTERM_MAX_CHARS_PER_CELL && vc.chars[c.nchars] != 0) {
             c.chars[static_cast<size_t>(c.nchars)] = vc.chars[c.nchars];
             ++c.nchars;
         }
-        bool wide = c.nchars > 0 && is_wide(c.chars[0]);
+        CharKind kind = c.nchars > 0 ? char_kind(c.chars[0]) : CharKind{};
+        if (kind.combining) {
+            std::copy_backward(c.chars.begin(), c.chars.end() - 1, c.chars.end());
+            c.chars[0] = ' ';
+            c.nchars = std::min(c.nchars + 1, VTERM_MAX_CHARS_PER_CELL);
+        }
         bool has_room = vc.width == 2 && col + 1 < cols;
-        if (wide && !has_room) c.nchars = 0;
-        c.width = wide && has_room ? 2 : 1;
-        row.push_back(c);
+        if (kind.wide && !has_room) c.nchars = 0;
+        c.width = kind.wide && has_room ? 2 : 1;
         col += c.width;
     }
     return row;
 }
 
-bool Screen::Impl::is_wide(uint32_t ch) const {
-    if (ch < 0x1100) return false;  // nothing below is wide; spares the probe for ASCII
-    if (auto it = m_wide.find(ch); it != m_wide.end()) return it->second;
-    if (!m_width_probe) {
-        m_width_probe = vterm_new(1, 4);
-        TETHER_ASSERT(m_width_probe != nullptr);
-        vterm_set_utf8(m_width_probe, 1);
-        vterm_screen_reset(vterm_obtain_screen(m_width_probe), 1);
+Screen::Impl::CharKind Screen::Impl::char_kind(uint32_t ch) const {
+    if (ch < 0x300) return {};  // nothing below combines or is wide; spares the probe for ASCII
+    if (auto it = m_kinds.find(ch); it != m_kinds.end()) return it->second;
+    if (!m_probe) {
+        m_probe = vterm_new(1, 4);
+        TETHER_ASSERT(m_probe != nullptr);
+        vterm_set_utf8(m_probe, 1);
+        vterm_screen_reset(vterm_obtain_screen(m_probe), 1);
     }
-    std::string bytes = "\r\x1b[K";  // the erase drops the previous probe's right half
+    std::string bytes = "\r\x1b[Ka";  // the erase drops the previous probe's right half
     append_utf8(bytes, ch);
-    vterm_input_write(m_width_probe, bytes.data(), bytes.size());
-    VTermScreenCell cell{};
-    vterm_screen_get_cell(vterm_obtain_screen(m_width_probe), VTermPos{0, 0}, &cell);
-    bool wide = cell.width == 2;
-    if (m_wide.size() < 4096) m_wide.emplace(ch, wide);
-    return wide;
+    vterm_input_write(m_probe, bytes.data(), bytes.size());
+    VTermScreenCell first{}, second{};
+    vterm_screen_get_cell(vterm_obtain_screen(m_probe), VTermPos{0, 0}, &first);
+    vterm_screen_get_cell(vterm_obtain_screen(m_probe), VTermPos{0, 1}, &second);
+    CharKind kind;
+    kind.combining = first.chars[1] == ch;
+    kind.wide = !kind.combining && second.width == 2;
+    if (m_kinds.size() < 4096) m_kinds.emplace(ch, kind);
+    return kind;
 }
 
 Row Screen::Impl::read_row(int row) const {
@@ -995,6 +1033,25 @@ Style Screen::Impl::current_pen() const {
     return s;
 }
 
+Row as_row(const Row& row) { return row; }
+Row as_row(const StoredLine& line) { return load(line); }
+
+// Clears the screen and draws rows on it; rows saved before a resize are clipped.
+template <typename Line>
+void Screen::Impl::paint_rows(Painter& painter, std::string& out, const std::vector<Line>& rows) const {
+    painter.pen(default_style());  // the clear paints with the pen's background
+    out += "\x1b[H\x1b[2J";
+    for (int r = 0; r < std::min(m_rows, static_cast<int>(rows.size())); ++r) {
+        Row row = as_row(rows[static_cast<size_t>(r)]);
+        int width = 0;
+        row.erase(std::find_if(row.begin(), row.end(), [&](const Cell& c) { return (width += c.width) > m_cols; }),
+                  row.end());
+        if (row_is_plain(row)) continue;
+        append_cup(out, r, 0);
+        painter.row(row, false);
+    }
+}
+
 // Modes whose setting moves the cursor (DECSTBM, DECOM) come last; the caller then
 // places the cursor.
 void Screen::Impl::render_modes(std::string& out) const {
@@ -1010,6 +1067,10 @@ void Screen::Impl::render_modes(std::string& out) const {
     if (m_modes.mouse) dec(m_modes.mouse, true);
     if (m_modes.mouse_encoding) dec(m_modes.mouse_encoding, true);
     if (m_modes.focus_events) dec(1004, true);
+    // After the cells: they are already Unicode and must not be translated again.
+    if (m_modes.g0) out += std::string("\x1b(") + m_modes.g0;
+    if (m_modes.g1) out += std::string("\x1b)") + m_modes.g1;
+    if (m_modes.shift_out) out += '\x0e';
     if (m_modes.top)
         out += "\x1b[" + std::to_string(m_modes.top) + ';' + std::to_string(m_modes.bottom) + 'r';
     if (m_modes.origin) dec(6, true);
@@ -1027,7 +1088,7 @@ std::string Screen::take_replies() { return std::exchange(m_impl->m_replies, {})
 
 void Screen::resize(int cols, int rows) {
     Impl& s = *m_impl;
-    s.m_cols = std::max(cols, 1);
+    s.m_cols = std::max(cols, k_min_cols);
     s.m_rows = std::max(rows, 1);
     vterm_set_size(s.m_vt, s.m_rows, s.m_cols);
     if (s.m_modes.bottom > s.m_rows) s.m_modes.top = s.m_modes.bottom = 0;
@@ -1043,13 +1104,18 @@ std::string Screen::render_history(size_t max_lines) const {
     std::string out;
     Painter painter(out);
     for (size_t i = history.size() - std::min(max_lines, history.size()); i < history.size(); ++i) {
+        // EL first: after a full-width line it would erase the last char (pending wrap).
+        out += "\x1b[K";
         painter.row(load(history[i]), true);
         painter.reset();
-        out += "\x1b[K\r\n";  // clear whatever the user's terminal had to the right
+        out += "\r\n";
     }
     return out;
 }
 
+// Order matters: the primary screen first, then the saved cursor (which 1049h or ESC 7
+// stores in the terminal), then the visible screen, then the modes (DECSTBM and DECOM
+// home the cursor), then the cursor and the pen the program will keep writing with.
 std::string Screen::render_screen() const {
     const Impl& s = *m_impl;
     std::string out = "\x1b[0m";
@@ -1059,39 +1125,20 @@ std::string Screen::render_screen() const {
         if (v != visible) out += v ? "\x1b[?25h" : "\x1b[?25l";
         visible = v;
     };
-    auto restore_saved_cursor = [&] {  // into the terminal's DECSC slot, before saving
+    auto restore_saved_cursor = [&] {
         SavedCursor saved = s.m_saved.value_or(SavedCursor{});
         append_cup(out, std::min(saved.pos.row, s.m_rows - 1), std::min(saved.pos.col, s.m_cols - 1));
         painter.pen(saved.pen);
         show_cursor(saved.visible);
     };
-    if (s.m_alt && s.m_primary) {
-        out += "\x1b[H\x1b[2J";
-        int rows = std::min(s.m_rows, static_cast<int>(s.m_primary->size()));
-        for (int r = 0; r < rows; ++r) {
-            Row row = load((*s.m_primary)[static_cast<size_t>(r)]);
-            int width = 0;  // the screen may have shrunk since the snapshot
-            auto fits = std::find_if(row.begin(), row.end(), [&](const Cell& c) {
-                return (width += c.width) > s.m_cols;
-            });
-            row.erase(fits, row.end());
-            if (row_is_plain(row)) continue;
-            append_cup(out, r, 0);
-            painter.row(row, false);
-        }
-    }
     if (s.m_alt) {
+        if (s.m_primary) s.paint_rows(painter, out, *s.m_primary);
         restore_saved_cursor();
         out += "\x1b[?1049h";
     }
-    painter.pen(default_style());  // the clear paints with the pen's background
-    out += "\x1b[H\x1b[2J";
-    for (int r = 0; r < s.m_rows; ++r) {
-        Row row = s.read_row(r);
-        if (row_is_plain(row)) continue;
-        append_cup(out, r, 0);
-        painter.row(row, false);
-    }
+    std::vector<Row> rows;
+    for (int r = 0; r < s.m_rows; ++r) rows.push_back(s.read_row(r));
+    s.paint_rows(painter, out, rows);
     if (!s.m_alt && s.m_saved) {
         restore_saved_cursor();
         out += "\x1b" "7";
@@ -1130,6 +1177,9 @@ std::string Screen::render_reset_modes() const {
     if (m.mouse) out += "\x1b[?" + std::to_string(m.mouse) + 'l';
     if (m.mouse_encoding) out += "\x1b[?" + std::to_string(m.mouse_encoding) + 'l';
     if (m.focus_events) out += "\x1b[?1004l";
+    if (m.g0 && m.g0 != 'B') out += "\x1b(B";
+    if (m.g1 && m.g1 != 'B') out += "\x1b)B";
+    if (m.shift_out) out += '\x0f';
     out += "\x1b[0m";
     return out;
 }

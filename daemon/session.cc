@@ -13,9 +13,9 @@ constexpr size_t k_client_output_limit = 64u << 20;
 constexpr long k_enter_delay_ms = 50;
 }  // namespace
 
-Session::Session(EventLoop& loop, Store& store, const SessionLimits& limits, int64_t id,
+Session::Session(EventLoop& loop, Store& store, ScreenFollower& follower, const SessionLimits& limits, int64_t id,
                  std::unique_ptr<PtyProcess> pty, int cols, int rows)
-    : m_loop(loop), m_store(store), m_limits(limits), m_id(id), m_pty(std::move(pty)), m_cols(cols), m_rows(rows),
+    : m_loop(loop), m_store(store), m_follower(follower), m_limits(limits), m_id(id), m_pty(std::move(pty)), m_cols(cols), m_rows(rows),
       m_read_watcher(loop, m_pty->master_fd(), FdWatcher::Read, [this] { on_readable(); }),
       m_write_watcher(loop, m_pty->master_fd(), FdWatcher::Write, [this] { on_writable(); }),
       m_coalesce_timer(loop, [this] { flush_output(); }),
@@ -26,11 +26,7 @@ Session::Session(EventLoop& loop, Store& store, const SessionLimits& limits, int
               write_input("\r", "enter");
               if (done) done();
           }
-      }),
-      m_screen_task(loop, [this] { feed_screen_slice(); }),
-      m_screen(std::make_unique<Screen>(cols, rows, limits.history_lines)) {
-    m_last_committed_seq = store.log().last_seq();
-    m_screen_fed_seq = m_last_committed_seq;
+      }) {
     m_read_watcher.enable();
 }
 
@@ -102,7 +98,7 @@ void Session::record_signals(std::string_view bytes) {
 }
 
 bool Session::should_pause() const {
-    if (m_store.backlogged()) return true;
+    if (m_pause_holds > 0 || m_store.backlogged()) return true;
     for (const auto& c : m_clients)
         if (auto conn = c.conn.lock(); conn && conn->output_pending() > m_limits.client_high_water) return true;
     return false;
@@ -200,120 +196,65 @@ Status Session::signal(int sig) {
     return m_pty->signal(sig);
 }
 
-// ---- the screen follows the log ----------------------------------------------------
+// ---- screen and attached clients ---------------------------------------------------
 
 void Session::on_committed(const Event& ev) {
-    switch (ev.kind) {
-    case EventKind::OutputChunk:
-    case EventKind::Resized:
-        m_last_committed_seq = ev.seq;
-        if (!m_screen_from_log) {
-            m_screen_queue_bytes += ev.payload.size();
-            m_screen_queue.push_back(ev);
-            if (m_screen_queue_bytes > m_limits.screen_queue_bytes) {
-                // The parser is far behind: stop holding copies and re-read the log later.
-                m_screen_queue.clear();
-                m_screen_queue_bytes = 0;
-                m_screen_from_log = true;
-            }
-        }
-        m_screen_task.schedule();
-        if (ev.kind == EventKind::OutputChunk) send_to_clients(ev);
-        break;
-    case EventKind::SessionExited: {
-        // Inside a commit: no flush here, but all earlier output is already queued.
-        catch_up_screen();
+    if (ev.kind == EventKind::OutputChunk) {
+        send_to_clients(ev);
+    } else if (ev.kind == EventKind::SessionExited) {
+        // Inside a commit: everything the program wrote is already with the follower.
         nlohmann::json notice{{"event", "exited"}};
         auto j = ev.json();
         for (const char* k : {"code", "signal"})
             if (j.contains(k)) notice[k] = j[k];
-        finish_clients(notice);
-        break;
-    }
-    default:
-        break;
-    }
-}
-
-bool Session::screen_caught_up() const { return m_screen_fed_seq >= m_last_committed_seq; }
-
-void Session::feed_screen_slice() {
-    auto apply = [this](const Event& ev) {
-        if (ev.kind == EventKind::OutputChunk) {
-            m_screen->feed(ev.payload);
-            (void)m_screen->take_replies();  // queries are answered by an attached terminal
-        } else if (ev.kind == EventKind::Resized) {
-            auto j = ev.json();
-            m_screen->resize(j.value("cols", m_screen->cols()), j.value("rows", m_screen->rows()));
-        }
-        m_screen_fed_seq = ev.seq;
-    };
-    size_t budget = m_limits.screen_slice;
-    if (!m_screen_from_log) {
-        while (!m_screen_queue.empty() && budget > 0) {
-            Event ev = std::move(m_screen_queue.front());
-            m_screen_queue.pop_front();
-            m_screen_queue_bytes -= ev.payload.size();
-            budget -= std::min(budget, ev.payload.size());
-            apply(ev);
-        }
-    } else {
-        auto cursor = m_store.log().read(
-            EventQuery{.session = m_id, .from_seq = m_screen_fed_seq + 1, .to_seq = m_last_committed_seq});
-        if (!cursor) {
-            log_error("session " + std::to_string(m_id) + ": screen cannot read the log: " + cursor.error().message);
-            return;
-        }
-        while (budget > 0) {
-            auto ev = cursor->next();
-            if (!ev) {
-                log_error("session " + std::to_string(m_id) + ": screen cannot read the log: " + ev.error().message);
-                return;
-            }
-            if (!*ev) break;
-            if ((*ev)->kind != EventKind::OutputChunk && (*ev)->kind != EventKind::Resized) continue;
-            budget -= std::min(budget, (*ev)->payload.size());
-            apply(**ev);
-        }
-        if (screen_caught_up()) m_screen_from_log = false;
-    }
-    if (!screen_caught_up()) m_screen_task.schedule();
-}
-
-void Session::catch_up_screen() {
-    while (!screen_caught_up()) {
-        int64_t before = m_screen_fed_seq;
-        feed_screen_slice();
-        if (m_screen_fed_seq == before) break;  // the log could not be read; use what we have
+        std::weak_ptr<bool> alive = m_alive;
+        m_follower.when_caught_up(m_id, [this, alive, notice](const Screen& screen, int64_t) {
+            if (alive.lock()) finish_clients(notice, screen.render_reset_modes());
+        });
     }
 }
 
-void Session::with_current_screen(std::function<void(const Screen&, int64_t)> fn) {
+void Session::with_current_screen(ScreenFollower::ScreenFn fn) {
     flush_output();
     if (auto s = m_store.flush(); !s) log_error("event log: commit failed: " + s.error().message);
-    // Synchronous: nothing else runs on the loop meanwhile, so no output slips between
-    // the screen we render and the live stream that follows it.
-    catch_up_screen();
-    fn(*m_screen, m_screen_fed_seq);
+    std::weak_ptr<bool> alive = m_alive;
+    m_follower.when_caught_up(m_id, [alive, fn = std::move(fn)](const Screen& screen, int64_t seq) {
+        if (alive.lock()) fn(screen, seq);
+    });
 }
 
-// ---- attached clients --------------------------------------------------------------
-
-void Session::attach(const std::shared_ptr<Connection>& conn, bool read_only, int64_t from_seq) {
-    conn->set_output_limit(k_client_output_limit);
-    m_clients.push_back(AttachedClient{conn, read_only, from_seq});
-    conn->on_drained = [this] { update_reading(); };
-    if (!read_only) conn->on_bytes = [this](std::string_view bytes) { write_input(std::string(bytes), "attach"); };
-    else conn->on_bytes = [](std::string_view) {};
-    uint64_t cid = conn->id();
-    conn->on_close = [this, cid] {
-        std::erase_if(m_clients, [cid](const AttachedClient& c) {
-            auto conn = c.conn.lock();
-            return !conn || conn->id() == cid;
-        });
-        m_store.append(make_json_event(m_id, EventKind::ClientDetached, {{"client", cid}}));
+void Session::attach(const std::shared_ptr<Connection>& conn, bool read_only, size_t history,
+                     std::function<void(const Screen&)> reply) {
+    // No output may be read between the screen we render and the stream that follows.
+    ++m_pause_holds;
+    update_reading();
+    std::weak_ptr<Connection> weak = conn;
+    with_current_screen([this, weak, read_only, history, reply = std::move(reply)](const Screen& screen, int64_t seq) {
+        --m_pause_holds;
+        auto conn = weak.lock();
+        if (conn && conn->open()) {
+            reply(screen);
+            conn->send_bytes(screen.render_attach(history));
+            conn->set_output_limit(k_client_output_limit);
+            m_clients.push_back(AttachedClient{conn, read_only, seq});
+            conn->on_drained = [this] { update_reading(); };
+            if (!read_only) conn->on_bytes = [this](std::string_view bytes) { write_input(std::string(bytes), "attach"); };
+            else conn->on_bytes = [](std::string_view) {};
+            uint64_t cid = conn->id();
+            conn->attached_session = m_id;
+            conn->on_close = [this, cid] { forget_client(cid); };
+        }
         update_reading();
-    };
+    });
+}
+
+void Session::forget_client(uint64_t cid) {
+    std::erase_if(m_clients, [cid](const AttachedClient& c) {
+        auto conn = c.conn.lock();
+        return !conn || conn->id() == cid;
+    });
+    m_store.append(make_json_event(m_id, EventKind::ClientDetached, {{"client", cid}}));
+    update_reading();
 }
 
 void Session::send_to_clients(const Event& ev) {
@@ -329,8 +270,7 @@ size_t Session::client_count() {
     return m_clients.size();
 }
 
-void Session::finish_clients(const nlohmann::json& notice) {
-    std::string reset = m_screen->render_reset_modes();
+void Session::finish_clients(const nlohmann::json& notice, const std::string& reset) {
     auto clients = std::move(m_clients);
     m_clients.clear();
     for (auto& c : clients) {
@@ -340,6 +280,7 @@ void Session::finish_clients(const nlohmann::json& notice) {
         conn->on_bytes = nullptr;
         conn->on_drained = nullptr;
         conn->on_close = nullptr;
+        conn->attached_session = 0;
         conn->send_bytes(reset);
         conn->send_json(notice);
         conn->finish();
@@ -348,8 +289,27 @@ void Session::finish_clients(const nlohmann::json& notice) {
     update_reading();
 }
 
+void Session::detach_client(const std::shared_ptr<Connection>& conn, const std::string& reason) {
+    std::weak_ptr<Connection> weak = conn;
+    with_current_screen([this, weak, reason](const Screen& screen, int64_t) {
+        auto conn = weak.lock();
+        if (!conn) return;
+        uint64_t cid = conn->id();
+        conn->on_bytes = nullptr;
+        conn->on_drained = nullptr;
+        conn->on_close = nullptr;
+        conn->attached_session = 0;
+        forget_client(cid);
+        conn->send_bytes(screen.render_reset_modes());
+        conn->send_json({{"event", "detached"}, {"reason", reason}});
+        conn->finish();
+    });
+}
+
 void Session::detach_all(const std::string& reason) {
-    with_current_screen([&](const Screen&, int64_t) { finish_clients({{"event", "detached"}, {"reason", reason}}); });
+    with_current_screen([this, reason](const Screen& screen, int64_t) {
+        finish_clients({{"event", "detached"}, {"reason", reason}}, screen.render_reset_modes());
+    });
 }
 
 void Session::shutdown() {

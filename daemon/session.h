@@ -16,6 +16,7 @@
 #include "event_loop.h"
 #include "pty_process.h"
 #include "screen.h"
+#include "screen_follower.h"
 #include "store.h"
 #include "terminal_signals.h"
 
@@ -26,9 +27,6 @@ struct SessionLimits {
     size_t chunk_bytes = 64u << 10;      // an OutputChunk is at most this
     long coalesce_ms = 3;                // ...and waits at most this for more bytes
     size_t client_high_water = 4u << 20; // a client this far behind pauses the PTY
-    size_t screen_queue_bytes = 1u << 20;  // beyond: the screen re-reads from the log
-    size_t screen_slice = 256u << 10;    // bytes parsed per idle turn
-    size_t history_lines = 50000;
     size_t attach_history_lines = 50000;
 };
 
@@ -40,8 +38,8 @@ struct AttachedClient {
 
 class Session {
 public:
-    Session(EventLoop& loop, Store& store, const SessionLimits& limits, int64_t id, std::unique_ptr<PtyProcess> pty,
-            int cols, int rows);
+    Session(EventLoop& loop, Store& store, ScreenFollower& follower, const SessionLimits& limits, int64_t id,
+            std::unique_ptr<PtyProcess> pty, int cols, int rows);
     ~Session();
 
     int64_t id() const { return m_id; }
@@ -61,13 +59,17 @@ public:
     Status resize(int cols, int rows);
     Status signal(int sig);
 
-    // Brings the screen up to date with everything committed (pausing the PTY while it
-    // does), then runs fn; fn sees the screen exactly at the last committed output.
-    void with_current_screen(std::function<void(const Screen&, int64_t fed_seq)> fn);
-    void attach(const std::shared_ptr<Connection>& conn, bool read_only, int64_t from_seq);
+    // Commits what was read, then runs fn (later, on the loop thread) with the screen
+    // parsed up to everything committed by then. Not called if the session is gone.
+    void with_current_screen(ScreenFollower::ScreenFn fn);
+    // Attaches conn: the PTY is paused until the screen is current, so the redraw and
+    // the live stream that follows it meet exactly. reply runs first, with the screen.
+    void attach(const std::shared_ptr<Connection>& conn, bool read_only, size_t history,
+                std::function<void(const Screen&)> reply);
+    // Sends conn the mode resets and a notice, and closes it.
+    void detach_client(const std::shared_ptr<Connection>& conn, const std::string& reason);
     void detach_all(const std::string& reason);
     size_t client_count();
-    const Screen& screen() const { return *m_screen; }
     int cols() const { return m_cols; }
     int rows() const { return m_rows; }
 
@@ -83,14 +85,13 @@ private:
     bool should_pause() const;
     void end_of_output();
     void maybe_record_exit();
-    void feed_screen_slice();
-    bool screen_caught_up() const;
-    void catch_up_screen();
     void send_to_clients(const Event& ev);
-    void finish_clients(const nlohmann::json& notice);
+    void finish_clients(const nlohmann::json& notice, const std::string& reset);
+    void forget_client(uint64_t cid);
 
     EventLoop& m_loop;
     Store& m_store;
+    ScreenFollower& m_follower;
     SessionLimits m_limits;
     int64_t m_id;
     std::unique_ptr<PtyProcess> m_pty;
@@ -100,7 +101,6 @@ private:
     FdWatcher m_write_watcher;
     Timer m_coalesce_timer;
     Timer m_enter_timer;
-    IdleTask m_screen_task;
 
     std::string m_out;  // read but not yet appended (at most chunk_bytes)
     TerminalSignalScanner m_signals;
@@ -114,16 +114,11 @@ private:
     bool m_output_open = true;
     std::optional<PtyProcess::Exit> m_exit;
     bool m_exit_recorded = false;
-    int m_pause_holds = 0;  // with_current_screen in progress
-
-    std::unique_ptr<Screen> m_screen;
-    std::deque<Event> m_screen_queue;  // committed output/resizes not yet parsed
-    size_t m_screen_queue_bytes = 0;
-    bool m_screen_from_log = false;    // the queue overflowed: read from the log instead
-    int64_t m_screen_fed_seq = 0;
-    int64_t m_last_committed_seq = 0;  // of this session's screen-relevant events
+    int m_pause_holds = 0;  // attaches waiting for the screen
 
     std::vector<AttachedClient> m_clients;
+    // Callbacks that may outlive this session hold a weak reference to this.
+    std::shared_ptr<bool> m_alive = std::make_shared<bool>(true);
 };
 
 }  // namespace tether

@@ -52,16 +52,20 @@ std::optional<int> parse_signal(const std::string& name) {
     return std::nullopt;
 }
 
-Sessions::Sessions(EventLoop& loop, Store& store, SessionLimits limits, std::string socket_path)
+Sessions::Sessions(EventLoop& loop, Store& store, SessionLimits limits, ScreenFollowerOptions screen,
+                   std::string socket_path, std::string log_path)
     : m_loop(loop), m_store(store), m_limits(limits), m_socket_path(std::move(socket_path)),
-      m_sigchld(loop, SIGCHLD, [this] { reap(); }) {
+      m_follower(loop, std::move(log_path), screen), m_sigchld(loop, SIGCHLD, [this] { reap(); }) {
     store.add_listener([this](const Event& ev) { on_committed(ev); });
     store.add_drain_listener([this] {
         for (auto& [id, s] : m_sessions) s->poll_exit();
     });
 }
 
-Sessions::~Sessions() = default;
+Sessions::~Sessions() {
+    // Sessions first: their pending screen callbacks are dropped by their liveness token.
+    m_sessions.clear();
+}
 
 void Sessions::close_orphans() {
     for (const auto& [id, row] : m_store.sessions().sessions) {
@@ -75,11 +79,10 @@ void Sessions::close_orphans() {
 void Sessions::on_committed(const Event& ev) {
     if (ev.session == 0) return;
     auto it = m_sessions.find(ev.session);
-    if (it != m_sessions.end()) it->second->on_committed(ev);
-    if (ev.kind == EventKind::SessionExited) {
-        std::erase_if(m_attached, [&](const auto& kv) { return kv.second == ev.session; });
-        evict_exited();
-    }
+    if (it == m_sessions.end()) return;
+    if (ev.kind == EventKind::OutputChunk || ev.kind == EventKind::Resized) m_follower.committed(ev);
+    it->second->on_committed(ev);
+    if (ev.kind == EventKind::SessionExited) evict_exited();
 }
 
 void Sessions::evict_exited() {
@@ -87,7 +90,10 @@ void Sessions::evict_exited() {
     std::vector<int64_t> exited;
     for (auto& [id, s] : m_sessions)
         if (s->exited()) exited.push_back(id);
-    for (size_t i = 0; i + k_kept_exited < exited.size(); ++i) m_sessions.erase(exited[i]);
+    for (size_t i = 0; i + k_kept_exited < exited.size(); ++i) {
+        m_sessions.erase(exited[i]);
+        m_follower.remove_session(exited[i]);
+    }
 }
 
 void Sessions::reap() {
@@ -177,8 +183,9 @@ void Sessions::cmd_run(const std::shared_ptr<Connection>& conn, const nlohmann::
         return conn->reply_error(req, "run: cannot start " + argv[0] + ": " + pty.error().message);
     }
     fact["pid"] = (*pty)->pid();
-    m_store.append(make_json_event(id, EventKind::SessionStarted, fact));
-    m_sessions[id] = std::make_unique<Session>(m_loop, m_store, m_limits, id, std::move(*pty), cols, rows);
+    const Event& started = m_store.append(make_json_event(id, EventKind::SessionStarted, fact));
+    m_follower.add_session(id, cols, rows, started.seq);
+    m_sessions[id] = std::make_unique<Session>(m_loop, m_store, m_follower, m_limits, id, std::move(*pty), cols, rows);
     std::weak_ptr<Connection> weak = conn;
     m_store.when_durable([weak, req, id, name, pid = fact["pid"]] {
         if (auto c = weak.lock()) c->reply_ok(req, {{"session", id}, {"name", name}, {"pid", pid}});
@@ -186,7 +193,7 @@ void Sessions::cmd_run(const std::shared_ptr<Connection>& conn, const nlohmann::
 }
 
 void Sessions::cmd_attach(const std::shared_ptr<Connection>& conn, const nlohmann::json& req) {
-    if (m_attached.count(conn->id())) return conn->reply_error(req, "attach: this connection is already attached");
+    if (conn->attached_session) return conn->reply_error(req, "attach: this connection is already attached");
     Session* s = live(conn, req, "attach");
     if (!s) return;
     int cols = req.value("cols", s->cols()), rows = req.value("rows", s->rows());
@@ -196,40 +203,20 @@ void Sessions::cmd_attach(const std::shared_ptr<Connection>& conn, const nlohman
     // The newest attach sets the size (a read-only viewer does not).
     if (!read_only)
         if (auto st = s->resize(cols, rows); !st) return conn->reply_error(req, "attach: " + st.error().message);
-    size_t history = std::min<size_t>(req.value("history", m_limits.attach_history_lines), m_limits.history_lines);
+    size_t history = std::min<size_t>(req.value("history", m_limits.attach_history_lines), m_limits.attach_history_lines);
     int64_t id = s->id();
-    s->with_current_screen([&](const Screen& screen, int64_t fed_seq) {
+    s->attach(conn, read_only, history, [conn, req, id](const Screen& screen) {
         conn->reply_ok(req, {{"session", id}, {"cols", screen.cols()}, {"rows", screen.rows()}});
-        conn->send_bytes(screen.render_attach(history));
-        s->attach(conn, read_only, fed_seq);
     });
-    uint64_t cid = conn->id();
-    m_attached[cid] = id;
-    auto previous = conn->on_close;
-    conn->on_close = [this, cid, previous] {
-        m_attached.erase(cid);
-        if (previous) previous();
-    };
     m_store.append(make_json_event(id, EventKind::ClientAttached,
-                                   {{"client", cid}, {"read_only", read_only}, {"cols", cols}, {"rows", rows}}));
+                                   {{"client", conn->id()}, {"read_only", read_only}, {"cols", cols}, {"rows", rows}}));
 }
 
 void Sessions::cmd_detach(const std::shared_ptr<Connection>& conn, const nlohmann::json& req) {
-    auto it = m_attached.find(conn->id());
-    if (it != m_attached.end() && !req.contains("session")) {
-        // The attached client itself asks to leave: send it the mode resets, then close.
-        auto s = m_sessions.find(it->second);
-        if (s != m_sessions.end()) {
-            s->second->with_current_screen([&](const Screen& screen, int64_t) {
-                conn->on_close();  // unregisters from the session
-                conn->on_close = nullptr;
-                conn->on_bytes = nullptr;
-                conn->on_drained = nullptr;
-                conn->send_bytes(screen.render_reset_modes());
-                conn->send_json({{"event", "detached"}, {"reason", "detach key"}});
-                conn->finish();
-            });
-        }
+    if (conn->attached_session && !req.contains("session")) {
+        // The attached client itself asks to leave: it gets the mode resets, then EOF.
+        auto it = m_sessions.find(conn->attached_session);
+        if (it != m_sessions.end()) it->second->detach_client(conn, "detach key");
         return;
     }
     Session* s = live(conn, req, "detach");
@@ -244,8 +231,8 @@ void Sessions::cmd_resize(const std::shared_ptr<Connection>& conn, const nlohman
     if (!valid_size(cols, rows))
         return conn->reply_error(req, "resize: invalid size " + std::to_string(cols) + "x" + std::to_string(rows));
     Session* s = nullptr;
-    if (auto it = m_attached.find(conn->id()); it != m_attached.end() && !req.contains("session")) {
-        auto found = m_sessions.find(it->second);
+    if (conn->attached_session && !req.contains("session")) {
+        auto found = m_sessions.find(conn->attached_session);
         if (found != m_sessions.end() && !found->second->exited()) s = found->second.get();
         if (!s) return;
     } else {
@@ -294,8 +281,12 @@ void Sessions::cmd_screen(const std::shared_ptr<Connection>& conn, const nlohman
         return conn->reply_error(req, "screen: session " + std::to_string(row->id) +
                                           " ended before this daemon started; its screen is not in memory");
     bool ansi = req.value("ansi", false);
-    it->second->with_current_screen([&](const Screen& screen, int64_t seq) {
-        nlohmann::json body{{"session", row->id}, {"seq", seq}, {"cols", screen.cols()}, {"rows", screen.rows()},
+    int64_t id = row->id;
+    std::weak_ptr<Connection> weak = conn;
+    it->second->with_current_screen([weak, req, ansi, id](const Screen& screen, int64_t seq) {
+        auto conn = weak.lock();
+        if (!conn) return;
+        nlohmann::json body{{"session", id}, {"seq", seq}, {"cols", screen.cols()}, {"rows", screen.rows()},
                             {"cursor_row", screen.cursor_row()}, {"cursor_col", screen.cursor_col()},
                             {"alt_screen", screen.alt_screen()}, {"title", screen.title()}};
         body["screen"] = ansi ? screen.render_screen() : screen.text();

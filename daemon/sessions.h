@@ -9,6 +9,7 @@
 #include <string>
 
 #include "control_socket.h"
+#include "screen_follower.h"
 #include "session.h"
 #include "store.h"
 
@@ -16,7 +17,8 @@ namespace tether {
 
 class Sessions {
 public:
-    Sessions(EventLoop& loop, Store& store, SessionLimits limits, std::string socket_path);
+    Sessions(EventLoop& loop, Store& store, SessionLimits limits, ScreenFollowerOptions screen,
+             std::string socket_path, std::string log_path);
     ~Sessions();
 
     // Sessions the projection thinks live but no process of ours holds: record their end.
@@ -43,8 +45,8 @@ private:
     Store& m_store;
     SessionLimits m_limits;
     std::string m_socket_path;
+    ScreenFollower m_follower;
     std::map<int64_t, std::unique_ptr<Session>> m_sessions;  // live, and recently exited
-    std::map<uint64_t, int64_t> m_attached;  // connection id -> session id
     SignalWatcher m_sigchld;
 };
 

@@ -1,5 +1,6 @@
 // tetherd: flags, daemonizing, and the run. Everything else lives in daemon.cc.
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -94,6 +95,12 @@ int main(int argc, char** argv) {
 
     umask(077);
     signal(SIGPIPE, SIG_IGN);
+    // Output passes through in 64 KiB chunks on two threads; glibc's adaptive thresholds
+    // would keep freed chunks around and let RSS swing far above the live heap (measured:
+    // a 29 MB heap peak with RSS peaks near 90 MB). Fixed thresholds return them.
+    mallopt(M_MMAP_THRESHOLD, 64 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
+    mallopt(M_ARENA_MAX, 2);
     DaemonOptions options;
     options.paths = resolve_paths(state_dir, socket_path);
     options.store.flush_interval_ms = flush_ms;
