@@ -28,6 +28,12 @@ constexpr std::array k_kind_names{
     KindName{EventKind::MarkerAdded, "MarkerAdded"},
     KindName{EventKind::ClientAttached, "ClientAttached"},
     KindName{EventKind::ClientDetached, "ClientDetached"},
+    KindName{EventKind::HookReceived, "HookReceived"},
+    KindName{EventKind::StateChanged, "StateChanged"},
+    KindName{EventKind::PermissionRequested, "PermissionRequested"},
+    KindName{EventKind::PermissionDecided, "PermissionDecided"},
+    KindName{EventKind::AgentNotified, "AgentNotified"},
+    KindName{EventKind::ScreenPromptSeen, "ScreenPromptSeen"},
 };
 
 }  // namespace

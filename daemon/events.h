@@ -24,6 +24,13 @@
 // 12 MarkerAdded        {"text"}                         `tether mark`, a note on the timeline
 // 13 ClientAttached     {"client", "read_only", "cols", "rows"}
 // 14 ClientDetached     {"client"}
+// 15 HookReceived       {"agent", "payload": <the hook's JSON as the agent sent it>}
+// 16 StateChanged       {"from", "to", "reason", "tool", "tool_input", "message", "question"}
+// 17 PermissionRequested {"hook": <seq of its HookReceived>, "tool", "tool_input"}
+// 18 PermissionDecided  {"request": <seq of PermissionRequested>, "decision": "allow"|"deny",
+//                        "by": "cli"|"rule"|"ui", "message", "always", "latency_ms"}
+// 19 AgentNotified      {"state": "needs_answer"|"idle"|"running", "message"}  `tether notify`
+// 20 ScreenPromptSeen   {"prompt": "trust"|"permission", "text"}
 #pragma once
 
 #include <cstdint>
@@ -50,6 +57,12 @@ enum class EventKind : uint16_t {
     MarkerAdded = 12,
     ClientAttached = 13,
     ClientDetached = 14,
+    HookReceived = 15,
+    StateChanged = 16,
+    PermissionRequested = 17,
+    PermissionDecided = 18,
+    AgentNotified = 19,
+    ScreenPromptSeen = 20,
 };
 
 // The one name table. Returns nullopt for a number this build does not know.
