@@ -93,6 +93,9 @@ int attach_session(Client& client, const nlohmann::json& session_ref, const Atta
         return 1;
     }
     int64_t session = (*reply)["session"].get<int64_t>();
+    unsigned char detach_key = 0x1c;
+    if (options.detach_key) detach_key = *options.detach_key;
+    else if (auto k = parse_detach_key(reply->value("detach_key", ""))) detach_key = *k;
 
     if (pipe2(g_winch_pipe, O_CLOEXEC | O_NONBLOCK) != 0) return 1;
     struct sigaction sa {};
@@ -165,7 +168,7 @@ int attach_session(Client& client, const nlohmann::json& session_ref, const Atta
                     continue;
                 }
                 std::string_view in(buf, static_cast<size_t>(got));
-                size_t key = in.find(static_cast<char>(options.detach_key));
+                size_t key = in.find(static_cast<char>(detach_key));
                 std::string_view before = in.substr(0, key);
                 if (!before.empty() && !options.read_only) (void)client.send_frame(FrameType::Bytes, before);
                 if (key != std::string_view::npos) {

@@ -14,7 +14,8 @@ namespace tether {
 
 struct AttachOptions {
     bool read_only = false;
-    unsigned char detach_key = 0x1c;  // Ctrl-backslash
+    // Set from --detach-key or $TETHER_DETACH_KEY; else the daemon's configured key.
+    std::optional<unsigned char> detach_key;
 };
 
 // "^\", "^]", "C-a", "ctrl-b" -> the control byte; nullopt when not understood.

@@ -45,6 +45,10 @@ std::string tetherd_path() {
 Status start_daemon(const Paths& paths) {
     std::string exe = tetherd_path();
     std::vector<std::string> args{exe, "--daemonize", "--state-dir", paths.state_dir, "--socket", paths.socket_path};
+    if (!paths.config_path.empty()) {
+        args.push_back("--config");
+        args.push_back(paths.config_path);
+    }
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);

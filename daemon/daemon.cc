@@ -37,7 +37,7 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
                  std::to_string(EventLog::k_schema_version));
     d->m_store = std::make_unique<Store>(d->m_loop, std::move(*log), options.store);
     if (auto s = d->m_store->load(); !s) return s.error();
-    d->m_sessions = std::make_unique<Sessions>(d->m_loop, *d->m_store, options.sessions, options.screen,
+    d->m_sessions = std::make_unique<Sessions>(d->m_loop, *d->m_store, options.sessions, options.screen, options.config.detach_key,
                                                options.paths.socket_path, options.paths.event_log());
 
     Daemon* self = d.get();
@@ -57,7 +57,8 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
     d->m_sessions->close_orphans();
     if (auto s = d->m_store->flush(); !s) return s.error();
     log_info("tetherd " TETHER_VERSION " started: state " + options.paths.state_dir + ", socket " +
-             options.paths.socket_path);
+             options.paths.socket_path + ", config " +
+             (options.paths.config_path.empty() ? std::string("(defaults)") : options.paths.config_path));
     return d;
 }
 
@@ -118,6 +119,7 @@ void Daemon::handle(const std::shared_ptr<Connection>& conn, const nlohmann::jso
                              {"protocol", k_protocol_version},
                              {"state_dir", m_options.paths.state_dir},
                              {"socket", m_options.paths.socket_path},
+                             {"config", m_options.paths.config_path},
                              {"events", m_store->log().last_seq()},
                              {"sessions", m_store->sessions().sessions.size()}});
     } else if (cmd == "ls") {

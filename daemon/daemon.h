@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "config.h"
 #include "control_socket.h"
 #include "event_loop.h"
 #include "lock_file.h"
@@ -16,6 +17,7 @@ namespace tether {
 
 struct DaemonOptions {
     Paths paths;
+    Config config;
     StoreOptions store;
     ControlServerOptions control;
     SessionLimits sessions;

@@ -1,6 +1,8 @@
 // Path resolution and private directories.
 #include "paths.h"
 
+#include "config.h"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,8 +25,16 @@ std::string home_dir() {
 
 }  // namespace
 
-Paths resolve_paths(const std::string& state_dir_flag, const std::string& socket_flag) {
+Paths resolve_paths(const std::string& state_dir_flag, const std::string& socket_flag, const std::string& config_flag) {
     Paths p;
+    p.config_path = config_flag;
+    if (p.config_path.empty()) p.config_path = env_or_empty("TETHER_CONFIG");
+    if (p.config_path.empty()) {
+        std::error_code ec;
+        std::string def = default_config_path();
+        if (std::filesystem::exists(def, ec)) p.config_path = def;
+    }
+    if (!p.config_path.empty()) p.config_path = std::filesystem::absolute(p.config_path).lexically_normal().string();
     p.state_dir = state_dir_flag;
     if (p.state_dir.empty()) p.state_dir = env_or_empty("TETHER_STATE_DIR");
     if (p.state_dir.empty()) {

@@ -11,6 +11,7 @@ namespace tether {
 struct Paths {
     std::string state_dir;
     std::string socket_path;
+    std::string config_path;  // empty: none given and no file at the default place
 
     std::string event_log() const { return state_dir + "/events.db"; }
     std::string daemon_log() const { return state_dir + "/tetherd.log"; }
@@ -18,7 +19,8 @@ struct Paths {
 };
 
 // Empty arguments mean "not given on the command line".
-Paths resolve_paths(const std::string& state_dir_flag, const std::string& socket_flag);
+Paths resolve_paths(const std::string& state_dir_flag, const std::string& socket_flag,
+                    const std::string& config_flag = "");
 
 // mkdir -p with mode 0700 for the last component; an existing directory must be ours,
 // and loses any group/other bits.

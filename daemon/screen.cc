@@ -440,6 +440,7 @@ struct Screen::Impl {
     void set_region(int top, int bottom);
     void soft_reset();
     void save_cursor();
+    void repair_after_resize();
     void enter_alt_screen();
     void dispatch_signals();
     void push_history(StoredLine line);
@@ -920,6 +921,41 @@ void Screen::Impl::save_cursor() {
     m_saved = SavedCursor{cursor(), current_pen(), m_cursor_visible};
 }
 
+// libvterm 0.1.4 can leave the cursor (even at row -1) or its DECSC slot outside a shrunk
+// screen, and a scroll region below it, and then writes out of bounds. Put them back.
+void Screen::Impl::repair_after_resize() {
+    auto inside = [this](VTermPos p) {
+        return VTermPos{std::clamp(p.row, 0, m_rows - 1), std::clamp(p.col, 0, m_cols - 1)};
+    };
+    VTermPos pos = cursor();
+    bool region_out = m_modes.bottom > m_rows;
+    bool cursor_out = pos.row != inside(pos).row || pos.col != inside(pos).col;
+    bool saved_out = m_saved && (m_saved->pos.row >= m_rows || m_saved->pos.col >= m_cols);
+    if (!region_out && !cursor_out && !saved_out) return;
+    std::string fix = "\x1b[?6l";  // CUP below is absolute
+    if (region_out) {
+        m_modes.top = m_modes.bottom = 0;
+        fix += "\x1b[r";
+    }
+    if (saved_out) {  // save again, clamped, as ESC 7 would have: pen and visibility too
+        Style pen = current_pen();
+        bool visible = m_cursor_visible;
+        m_saved->pos = inside(m_saved->pos);
+        fix += "\x1b[0m";
+        Painter painter(fix);
+        painter.pen(m_saved->pen);
+        append_cup(fix, m_saved->pos.row, m_saved->pos.col);
+        fix += m_saved->visible ? "\x1b[?25h\x1b" "7" : "\x1b[?25l\x1b" "7";
+        painter.pen(pen);
+        fix += visible ? "\x1b[?25h" : "\x1b[?25l";
+    }
+    pos = inside(pos);
+    if (m_modes.origin) fix += "\x1b[?6h";
+    int row = m_modes.origin && m_modes.top ? std::clamp(pos.row, m_modes.top - 1, m_modes.bottom - 1) - (m_modes.top - 1) : pos.row;
+    append_cup(fix, row, pos.col);
+    vterm_input_write(m_vt, fix.data(), fix.size());
+}
+
 void Screen::Impl::enter_alt_screen() {
     write_vterm(m_seq_start);
     if (m_alt) return;
@@ -1091,7 +1127,7 @@ void Screen::resize(int cols, int rows) {
     s.m_cols = std::max(cols, k_min_cols);
     s.m_rows = std::max(rows, 1);
     vterm_set_size(s.m_vt, s.m_rows, s.m_cols);
-    if (s.m_modes.bottom > s.m_rows) s.m_modes.top = s.m_modes.bottom = 0;
+    s.repair_after_resize();
     s.dispatch_signals();
 }
 

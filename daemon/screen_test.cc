@@ -398,6 +398,20 @@ TEST_CASE("resize keeps the content and brings lines back from history") {
     CHECK(s.history_text() == "green 1\n" + lines_text(2, 6));
 }
 
+TEST_CASE("shrinking keeps the cursor and the saved cursor on the screen") {
+    // libvterm 0.1.4 moves the cursor to row -1 here, and the next erase writes out of
+    // bounds (ASan catches it).
+    Screen s(20, 11);
+    s.feed("\x1b[11;1Hbottom\x1b[10;15H\x1b" "7\x1b[1;1H");
+    s.resize(10, 6);
+    CHECK(s.cursor_row() == 0);
+    CHECK(s.cursor_col() == 0);
+    s.feed("\x1b[X\x1b" "8\x1b[Xz");
+    CHECK(s.cursor_row() == 5);
+    CHECK(s.cursor_col() == 9);  // z put at the clamped saved position
+    CHECK(s.cell(5, 9).chars == "z");
+}
+
 TEST_CASE("wide characters survive a trip through history and back") {
     Screen s(10, 2);
     s.feed("\xe6\xbc\xa2\xe5\xad\x97 e\xcc\x81\r\nb\r\nc");

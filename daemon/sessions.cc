@@ -53,8 +53,9 @@ std::optional<int> parse_signal(const std::string& name) {
 }
 
 Sessions::Sessions(EventLoop& loop, Store& store, SessionLimits limits, ScreenFollowerOptions screen,
-                   std::string socket_path, std::string log_path)
-    : m_loop(loop), m_store(store), m_limits(limits), m_socket_path(std::move(socket_path)),
+                   std::string detach_key, std::string socket_path, std::string log_path)
+    : m_loop(loop), m_store(store), m_limits(limits), m_detach_key(std::move(detach_key)),
+      m_socket_path(std::move(socket_path)),
       m_follower(loop, std::move(log_path), screen), m_sigchld(loop, SIGCHLD, [this] { reap(); }) {
     store.add_listener([this](const Event& ev) { on_committed(ev); });
     store.add_drain_listener([this] {
@@ -205,8 +206,8 @@ void Sessions::cmd_attach(const std::shared_ptr<Connection>& conn, const nlohman
         if (auto st = s->resize(cols, rows); !st) return conn->reply_error(req, "attach: " + st.error().message);
     size_t history = std::min<size_t>(req.value("history", m_limits.attach_history_lines), m_limits.attach_history_lines);
     int64_t id = s->id();
-    s->attach(conn, read_only, history, [conn, req, id](const Screen& screen) {
-        conn->reply_ok(req, {{"session", id}, {"cols", screen.cols()}, {"rows", screen.rows()}});
+    s->attach(conn, read_only, history, [conn, req, id, key = m_detach_key](const Screen& screen) {
+        conn->reply_ok(req, {{"session", id}, {"cols", screen.cols()}, {"rows", screen.rows()}, {"detach_key", key}});
     });
     m_store.append(make_json_event(id, EventKind::ClientAttached,
                                    {{"client", conn->id()}, {"read_only", read_only}, {"cols", cols}, {"rows", rows}}));

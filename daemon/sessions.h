@@ -18,7 +18,7 @@ namespace tether {
 class Sessions {
 public:
     Sessions(EventLoop& loop, Store& store, SessionLimits limits, ScreenFollowerOptions screen,
-             std::string socket_path, std::string log_path);
+             std::string detach_key, std::string socket_path, std::string log_path);
     ~Sessions();
 
     // Sessions the projection thinks live but no process of ours holds: record their end.
@@ -44,6 +44,7 @@ private:
     EventLoop& m_loop;
     Store& m_store;
     SessionLimits m_limits;
+    std::string m_detach_key;  // the configured default, sent to attaching clients
     std::string m_socket_path;
     ScreenFollower m_follower;
     std::map<int64_t, std::unique_ptr<Session>> m_sessions;  // live, and recently exited

@@ -32,7 +32,8 @@ constexpr int k_exit_unreachable = 3;
 struct Globals {
     std::string state_dir;
     std::string socket;
-    Paths paths() const { return resolve_paths(state_dir, socket); }
+    std::string config;
+    Paths paths() const { return resolve_paths(state_dir, socket, config); }
 };
 
 int fail(const std::string& message, int code = k_exit_failed) {
@@ -195,12 +196,16 @@ std::optional<std::pair<int, int>> parse_size(const std::string& s) {
     return std::make_pair(cols, rows);
 }
 
-std::optional<unsigned char> detach_key_from(const std::string& flag) {
+// The detach key from --detach-key or $TETHER_DETACH_KEY; nullopt inside means "the
+// daemon's configured key"; an outer nullopt is an invalid spec.
+std::optional<std::optional<unsigned char>> detach_key_from(const std::string& flag) {
     std::string spec = flag;
     if (spec.empty())
         if (const char* env = std::getenv("TETHER_DETACH_KEY")) spec = env;
-    if (spec.empty()) return 0x1c;
-    return parse_detach_key(spec);
+    if (spec.empty()) return std::optional<unsigned char>{};
+    auto key = parse_detach_key(spec);
+    if (!key) return std::nullopt;
+    return key;
 }
 
 // A string that names a session: all digits is an id (sent as a number), else a name.
@@ -320,6 +325,7 @@ int main(int argc, char** argv) {
     Globals g;
     app.add_option("--state-dir", g.state_dir, "State directory (default $TETHER_STATE_DIR, else $XDG_STATE_HOME/tether)");
     app.add_option("--socket", g.socket, "Control socket (default $TETHER_SOCKET, else $XDG_RUNTIME_DIR/tether/tetherd.sock)");
+    app.add_option("--config", g.config, "Configuration for a daemon this command starts (default $TETHER_CONFIG, else $XDG_CONFIG_HOME/tether/config.yaml)");
 
     int rc = 0;
     bool as_json = false, all = false;

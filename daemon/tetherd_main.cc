@@ -10,6 +10,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "config.h"
 #include "daemon.h"
 #include "log.h"
 
@@ -75,14 +76,18 @@ int daemonize(const std::string& log_path) {
 
 int main(int argc, char** argv) {
     CLI::App app{"tetherd: the tether daemon. It owns the agents' terminals and the event log."};
-    std::string state_dir, socket_path;
+    std::string state_dir, socket_path, config_path;
     bool daemonize_flag = false, rebuild = false;
     long flush_ms = 5, frame_timeout_ms = 10000;
     app.add_option("--state-dir", state_dir, "State directory (default $TETHER_STATE_DIR, else $XDG_STATE_HOME/tether)");
     app.add_option("--socket", socket_path, "Control socket (default $TETHER_SOCKET, else $XDG_RUNTIME_DIR/tether/tetherd.sock)");
+    app.add_option("--config", config_path, "Configuration file (default $TETHER_CONFIG, else $XDG_CONFIG_HOME/tether/config.yaml if present)");
+    bool check_only = false;
+    app.add_flag("--check-config", check_only, "Check the configuration file, print every error, and exit");
     app.add_flag("--daemonize", daemonize_flag, "Detach into the background; log to tetherd.log in the state directory");
     app.add_flag("--rebuild", rebuild, "Rebuild every projection from the event log, then exit");
-    app.add_option("--flush-ms", flush_ms, "Group-commit interval in milliseconds")->check(CLI::Range(0, 1000));
+    auto* flush_opt = app.add_option("--flush-ms", flush_ms, "Group-commit interval in milliseconds (overrides the config)")
+                          ->check(CLI::Range(0, 1000));
     app.add_option("--frame-timeout-ms", frame_timeout_ms, "How long a client may take to finish a frame")
         ->check(CLI::Range(10, 600000));
     app.set_version_flag("--version", "tetherd " TETHER_VERSION);
@@ -102,8 +107,25 @@ int main(int argc, char** argv) {
     mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
     mallopt(M_ARENA_MAX, 2);
     DaemonOptions options;
-    options.paths = resolve_paths(state_dir, socket_path);
-    options.store.flush_interval_ms = flush_ms;
+    options.paths = resolve_paths(state_dir, socket_path, config_path);
+    auto config = load_config(options.paths.config_path);
+    if (check_only) {
+        if (!config) {
+            std::fprintf(stderr, "tetherd: %s\n", config.error().message.c_str());
+            return 1;
+        }
+        std::printf("%s: ok\n", options.paths.config_path.empty() ? "(no configuration file; defaults)" : options.paths.config_path.c_str());
+        return 0;
+    }
+    if (!config) {
+        std::fprintf(stderr, "tetherd: %s\n", config.error().message.c_str());
+        return 1;
+    }
+    options.config = *config;
+    options.store.flush_interval_ms = flush_opt->count() ? flush_ms : config->flush_ms;
+    options.sessions.client_high_water = config->client_buffer_kib * 1024;
+    options.sessions.attach_history_lines = config->history_lines;
+    options.screen.history_lines = config->history_lines;
     options.control.frame_timeout_ms = frame_timeout_ms;
 
     if (rebuild) {

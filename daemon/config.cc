@@ -1,0 +1,143 @@
+// YAML config loading with collected, located errors. yaml-cpp throws; every throw is
+// caught in this file.
+#include "config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <set>
+
+#include "attach_client.h"
+
+namespace tether {
+
+namespace {
+
+ConfigError at(const std::string& file, const YAML::Node& node, std::string message, std::string hint = {}) {
+    ConfigError e{file, 0, 0, std::move(message), std::move(hint)};
+    if (node.IsDefined()) {
+        e.line = node.Mark().line + 1;
+        e.column = node.Mark().column + 1;
+    }
+    return e;
+}
+
+template <typename T>
+void read_number(const std::string& file, const YAML::Node& map, const char* key, T& out, T lo, T hi,
+                 std::vector<ConfigError>& errors) {
+    YAML::Node n = map[key];
+    if (!n.IsDefined() || n.IsNull()) return;
+    long long v = 0;
+    if (!n.IsScalar() || !YAML::convert<long long>::decode(n, v)) {
+        errors.push_back(at(file, n, std::string(key) + " must be a whole number", "e.g. " + std::to_string(out)));
+        return;
+    }
+    if (v < static_cast<long long>(lo) || v > static_cast<long long>(hi)) {
+        errors.push_back(at(file, n, std::string(key) + " is " + std::to_string(v) + ", out of range",
+                            "allowed: " + std::to_string(lo) + " to " + std::to_string(hi)));
+        return;
+    }
+    out = static_cast<T>(v);
+}
+
+// Reports keys this build does not know: a typo must not be silently ignored.
+void check_keys(const std::string& file, const YAML::Node& map, const std::set<std::string>& known, const std::string& where,
+                std::vector<ConfigError>& errors) {
+    for (auto it = map.begin(); it != map.end(); ++it) {
+        std::string key = it->first.IsScalar() ? it->first.Scalar() : "?";
+        if (!known.count(key)) {
+            std::string list;
+            for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+            errors.push_back(at(file, it->first, "unknown key \"" + key + "\"" + (where.empty() ? "" : " in " + where),
+                                "known keys: " + list));
+        }
+    }
+}
+
+YAML::Node section(const std::string& file, const YAML::Node& root, const char* name, std::vector<ConfigError>& errors) {
+    YAML::Node n = root[name];
+    // A missing key yields a "zombie" node on which IsMap() throws: hand back a null one.
+    if (!n.IsDefined()) return YAML::Node();
+    if (!n.IsNull() && !n.IsMap()) {
+        errors.push_back(at(file, n, std::string(name) + " must be a mapping", std::string(name) + ":\n  key: value"));
+        return YAML::Node();
+    }
+    return n;
+}
+
+}  // namespace
+
+std::string ConfigError::to_string() const {
+    std::string s = file;
+    if (line > 0) s += ":" + std::to_string(line) + ":" + std::to_string(column);
+    s += ": " + message;
+    if (!hint.empty()) s += " (" + hint + ")";
+    return s;
+}
+
+std::string default_config_path() {
+    const char* xdg = std::getenv("XDG_CONFIG_HOME");
+    const char* home = std::getenv("HOME");
+    std::string base = xdg && *xdg ? xdg : std::string(home ? home : "") + "/.config";
+    return base + "/tether/config.yaml";
+}
+
+std::vector<ConfigError> check_config(const std::string& path, Config& out) {
+    std::vector<ConfigError> errors;
+    out.path = path;
+    YAML::Node root;
+    try {
+        root = YAML::LoadFile(path);
+    } catch (const YAML::BadFile&) {
+        errors.push_back({path, 0, 0, "cannot read the file", "check that it exists and is readable"});
+        return errors;
+    } catch (const YAML::ParserException& e) {
+        errors.push_back({path, e.mark.line + 1, e.mark.column + 1, "YAML syntax error: " + e.msg, ""});
+        return errors;
+    } catch (const std::exception& e) {
+        errors.push_back({path, 0, 0, std::string("cannot parse: ") + e.what(), ""});
+        return errors;
+    }
+    if (root.IsNull()) return errors;  // an empty file means the defaults
+    if (!root.IsMap()) {
+        errors.push_back(at(path, root, "the top level must be a mapping", "see config.example.yaml"));
+        return errors;
+    }
+    try {
+        check_keys(path, root, {"daemon", "sessions", "attach", "notifiers", "rules"}, "", errors);
+        if (YAML::Node d = section(path, root, "daemon", errors); d.IsMap()) {
+            check_keys(path, d, {"flush_ms"}, "daemon", errors);
+            read_number(path, d, "flush_ms", out.flush_ms, 0L, 1000L, errors);
+        }
+        if (YAML::Node s = section(path, root, "sessions", errors); s.IsMap()) {
+            check_keys(path, s, {"history_lines", "client_buffer_kib"}, "sessions", errors);
+            read_number(path, s, "history_lines", out.history_lines, size_t{0}, size_t{10'000'000}, errors);
+            read_number(path, s, "client_buffer_kib", out.client_buffer_kib, size_t{64}, size_t{1 << 20}, errors);
+        }
+        if (YAML::Node a = section(path, root, "attach", errors); a.IsMap()) {
+            check_keys(path, a, {"detach_key"}, "attach", errors);
+            if (YAML::Node k = a["detach_key"]; k.IsDefined()) {
+                if (!k.IsScalar() || !parse_detach_key(k.Scalar()))
+                    errors.push_back(at(path, k, "detach_key is not a control key", "write ^X, e.g. \"^\\\\\" or \"^]\""));
+                else
+                    out.detach_key = k.Scalar();
+            }
+        }
+    } catch (const std::exception& e) {
+        errors.push_back({path, 0, 0, std::string("cannot read the configuration: ") + e.what(), ""});
+    }
+    return errors;
+}
+
+Result<Config> load_config(const std::string& path) {
+    Config c;
+    if (path.empty()) return c;
+    auto errors = check_config(path, c);
+    if (errors.empty()) return c;
+    std::string all = "invalid configuration (" + std::to_string(errors.size()) + " error" + (errors.size() > 1 ? "s" : "") + "):";
+    for (const auto& e : errors) all += "\n  " + e.to_string();
+    return Error{all};
+}
+
+}  // namespace tether

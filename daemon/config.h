@@ -1,0 +1,35 @@
+// The daemon's configuration file (YAML): what exists so far is the daemon's and the
+// sessions' tuning and the attach detach key; rules and notifiers come later. Loading
+// collects EVERY error with file:line:column and a hint, and refuses the whole file.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "result.h"
+
+namespace tether {
+
+struct Config {
+    std::string path;  // empty: built-in defaults, no file
+    long flush_ms = 5;
+    size_t history_lines = 50000;
+    size_t client_buffer_kib = 4096;
+    std::string detach_key = "^\\";
+};
+
+struct ConfigError {
+    std::string file;
+    int line = 0, column = 0;  // 1-based; 0 when unknown
+    std::string message;
+    std::string hint;
+    std::string to_string() const;  // "file:line:col: message (hint)"
+};
+
+// Loads path; on failure returns every error found, one per line.
+Result<Config> load_config(const std::string& path);
+std::vector<ConfigError> check_config(const std::string& path, Config& out);
+// $XDG_CONFIG_HOME/tether/config.yaml, else ~/.config/tether/config.yaml
+std::string default_config_path();
+
+}  // namespace tether
