@@ -65,6 +65,7 @@ struct AgentStatus {
     std::string stopped_turn;      // the same, of the last accepted turn end
     std::string pending_tool;      // the last PreToolUse not yet followed by its PostToolUse
     nlohmann::json pending_input;
+    std::string screen_text;       // text of the last ScreenPromptSeen that started a wait
     int64_t permission_seq = 0;    // seq of the newest PermissionRequest hook
     int64_t wait_ended_us = 0;     // when needs_permission/needs_answer last became running
     int64_t last_keystroke_us = 0;
@@ -91,7 +92,8 @@ struct AgentStatus {
 //  hook PreToolUse (Gemini BeforeTool)         starting, idle, W   -> running; not for the tool+
 //                                                                     input already waited for
 //  hook PermissionRequest                      any                 -> needs_permission (tool, input)
-//  hook Elicitation                            any                 -> needs_answer (question=message)
+//  hook Elicitation                            any                 -> needs_answer; question = message
+//                                                                     (+ url), message = MCP server
 //  hook PostToolUse, PostToolUseFailure,       W                   -> running, if it names the
 //    PostToolBatch (Gemini AfterTool)                                 tool waited for (or none was)
 //  hook ElicitationResult, Notification        needs_answer        -> running
@@ -102,28 +104,30 @@ struct AgentStatus {
 //                                                                     of a turn already ended
 //                                                                     (same prompt_id/turn_id, a
 //                                                                     newer turn seen) is ignored
-//  "wants permission": Notification            starting, running,  -> needs_permission (tool from the
-//    permission_prompt, worker_permission_       idle                 pending PreToolUse); needs_answer
+//  "wants permission" (*): Notification        starting, running,  -> needs_permission, tool from the
+//    permission_prompt, worker_permission_       idle                 pending PreToolUse; needs_answer
 //    prompt, agent_needs_input, ToolPermission;                       if that is AskUserQuestion
-//    legacy Notification with "permission" in                         (#74052). In W: nothing, fills
-//    the message; OSC 9 "...needs your                                the message. Ignored as a stale
-//    permission"; ScreenPromptSeen permission                         echo within 2 s after a wait
-//  "wants an answer": Notification             same                -> needs_answer    ended or a Stop,
-//    elicitation_dialog / _url_dialog                                                 or with the
-//  ScreenPromptSeen trust (no hook fires       same                -> needs_answer    prompt_id of the
-//    before trust, §0.3)                                                              Stop before
+//    a legacy Notification saying "permission";                       (#74052). In W: nothing (fills
+//    OSC 9 "...needs your permission";                                in the message)
+//    ScreenPromptSeen permission
+//  "wants an answer" (*): Notification         same                -> needs_answer. In W: nothing
+//    elicitation_dialog / _url_dialog;
+//    ScreenPromptSeen trust (no hook fires
+//    before trust, §0.3)
 //  Notification idle_prompt; OSC 9 "...waiting running             -> idle (Stop was missed)
 //    for your input"
 //  hook SessionStart                           starting            -> running
 //                                              W, source startup   -> running (trust was accepted)
-//  any other recognised hook                   starting            -> running
-//  PermissionDecided                           needs_permission    -> running; ignored if "request"
+//  any other hook                              starting            -> running
+//  PermissionDecided                           W                   -> running; ignored if "request"
 //                                                                     predates the newest
 //                                                                     PermissionRequest hook
 //  AgentNotified {"state"}                     any                 -> that state (needs_answer,
 //                                                                     needs_permission, idle, running)
 //  InputSent with a keystroke (not focus       W                   -> running
 //    events or answers to terminal queries)    idle                -> nothing; Enter arms the next row
+//                                              running             -> nothing; a lone Esc / Ctrl-C
+//                                                                     arms "title idle after interrupt"
 //  OutputChunk                                 starting            -> running
 //                                              idle                -> running, only after Enter was
 //                                                                     typed, and only while no turn
@@ -141,6 +145,9 @@ struct AgentStatus {
 //                                                                     seen; a bell within 1 s of a
 //                                                                     keystroke answers the keystroke
 //
+// (*) Echoes of a dialog rather than fresh requests, so ignored as stale within 2 s after a
+//     wait ended, within 2 s after a Stop, or with the prompt_id of the last Stop; a
+//     ScreenPromptSeen with new text is a new dialog and never stale.
 // Output alone never ends a wait: TUIs redraw spinners while a dialog is up. Titles, bells
 // and OSC 9 never end a wait either; a keystroke, a hook or a decision does.
 std::optional<StateChange> reduce(AgentStatus& status, const Event& ev);

@@ -8,19 +8,6 @@
 
 namespace tether {
 
-namespace {
-
-// Accepts a session given as a number (id) or a string (id digits, or a name).
-const SessionRow* resolve_session(const SessionsState& state, const nlohmann::json& ref) {
-    if (ref.is_number_integer()) return state.find(ref.get<int64_t>());
-    if (!ref.is_string()) return nullptr;
-    const std::string s = ref.get<std::string>();
-    if (const SessionRow* row = state.find_by_name(s)) return row;
-    if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos) return state.find(std::stoll(s));
-    return nullptr;
-}
-
-}  // namespace
 
 Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
     if (auto s = ensure_private_dir(options.paths.state_dir); !s) return Error{"state directory: " + s.error().message};
@@ -39,6 +26,8 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
     if (auto s = d->m_store->load(); !s) return s.error();
     d->m_sessions = std::make_unique<Sessions>(d->m_loop, *d->m_store, options.sessions, options.screen, options.config.detach_key,
                                                options.paths.socket_path, options.paths.event_log());
+    d->m_tracker = std::make_unique<AgentTracker>(d->m_loop, *d->m_store);
+    d->m_hooks = std::make_unique<Hooks>(d->m_loop, *d->m_store, *d->m_tracker);
 
     Daemon* self = d.get();
     d->m_server = std::make_unique<ControlServer>(
@@ -66,6 +55,7 @@ Daemon::Daemon(const DaemonOptions& options, LockFile lock) : m_options(options)
 
 Daemon::~Daemon() {
     m_server.reset();
+    m_hooks.reset();
     m_sessions.reset();
     m_store.reset();  // final flush
 }
@@ -104,6 +94,11 @@ nlohmann::json Daemon::session_json(const SessionRow& row) const {
                      {"rows", row.rows},
                      {"pid", row.pid},
                      {"title", row.title}};
+    if (!row.waiting_tool.empty()) j["waiting_tool"] = row.waiting_tool;
+    if (!row.waiting_input.empty()) j["waiting_input"] = nlohmann::json::parse(row.waiting_input, nullptr, false);
+    if (!row.message.empty()) j["message"] = row.message;
+    if (!row.state_reason.empty()) j["state_reason"] = row.state_reason;
+    if (row.external) j["external"] = true;
     if (row.exit_code) j["exit_code"] = *row.exit_code;
     if (row.exit_signal) j["exit_signal"] = *row.exit_signal;
     if (!row.error.empty()) j["error"] = row.error;
@@ -113,6 +108,7 @@ nlohmann::json Daemon::session_json(const SessionRow& row) const {
 void Daemon::handle(const std::shared_ptr<Connection>& conn, const nlohmann::json& req) {
     const std::string cmd = req["cmd"].get<std::string>();
     if (m_sessions->handle(conn, cmd, req)) return;
+    if (m_hooks->handle(conn, cmd, req)) return;
     if (cmd == "status") {
         conn->reply_ok(req, {{"pid", getpid()},
                              {"version", TETHER_VERSION},
@@ -129,7 +125,7 @@ void Daemon::handle(const std::shared_ptr<Connection>& conn, const nlohmann::jso
     } else if (cmd == "mark") {
         int64_t session = 0;
         if (req.contains("session") && !req["session"].is_null()) {
-            const SessionRow* row = resolve_session(m_store->sessions(), req["session"]);
+            const SessionRow* row = m_store->sessions().resolve(req["session"]);
             if (!row) return conn->reply_error(req, "no such session: " + dump_json(req["session"]));
             session = row->id;
         }

@@ -5,9 +5,11 @@
 #include <memory>
 #include <string>
 
+#include "agent_tracker.h"
 #include "config.h"
 #include "control_socket.h"
 #include "event_loop.h"
+#include "hooks.h"
 #include "lock_file.h"
 #include "paths.h"
 #include "sessions.h"
@@ -43,6 +45,8 @@ private:
     EventLoop m_loop;
     std::unique_ptr<Store> m_store;
     std::unique_ptr<Sessions> m_sessions;
+    std::unique_ptr<AgentTracker> m_tracker;
+    std::unique_ptr<Hooks> m_hooks;
     std::unique_ptr<ControlServer> m_server;
     std::unique_ptr<SignalWatcher> m_sigterm, m_sigint, m_sighup;
     std::string m_stop_reason;

@@ -48,6 +48,37 @@ CREATE TABLE IF NOT EXISTS projection_meta(
     applied_seq INTEGER NOT NULL
 ) STRICT;
 )sql",
+    // 3: agent states. The sessions table is derived: recreate it and let load() rebuild.
+    R"sql(
+DROP TABLE IF EXISTS sessions;
+CREATE TABLE sessions(
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    command TEXT NOT NULL,
+    cwd TEXT NOT NULL,
+    agent TEXT NOT NULL,
+    state TEXT NOT NULL,
+    state_since INTEGER NOT NULL,
+    started INTEGER NOT NULL,
+    last_activity INTEGER NOT NULL,
+    bytes_out INTEGER NOT NULL,
+    bytes_in INTEGER NOT NULL,
+    cols INTEGER NOT NULL,
+    rows INTEGER NOT NULL,
+    pid INTEGER NOT NULL,
+    title TEXT NOT NULL,
+    exit_code INTEGER,
+    exit_signal INTEGER,
+    error TEXT NOT NULL,
+    waiting_tool TEXT NOT NULL,
+    waiting_input TEXT NOT NULL,
+    message TEXT NOT NULL,
+    state_reason TEXT NOT NULL,
+    external INTEGER NOT NULL,
+    agent_session TEXT NOT NULL
+) STRICT;
+DELETE FROM projection_meta WHERE name = 'sessions';
+)sql",
 };
 static_assert(std::size(k_migrations) == EventLog::k_schema_version);
 

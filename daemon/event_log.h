@@ -7,7 +7,8 @@
 //          payload BLOB)                 -- the log; rows are never updated or deleted
 //   index events_by_session(session, seq)
 //   projection tables (projections.h), derived and rebuildable from events.
-// History: 1 = events only; 2 = + events_by_session, sessions projection.
+// History: 1 = events only; 2 = + events_by_session, sessions projection;
+// 3 = agent-state columns in sessions.
 #pragma once
 
 #include <cstdint>
@@ -46,7 +47,7 @@ private:
 
 class EventLog {
 public:
-    static constexpr int k_schema_version = 2;
+    static constexpr int k_schema_version = 3;
 
     // Creates the database when missing, migrates an older schema, refuses a newer one.
     static Result<std::unique_ptr<EventLog>> open(const std::string& path);

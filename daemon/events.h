@@ -25,7 +25,8 @@
 // 13 ClientAttached     {"client", "read_only", "cols", "rows"}
 // 14 ClientDetached     {"client"}
 // 15 HookReceived       {"agent", "payload": <the hook's JSON as the agent sent it>}
-// 16 StateChanged       {"from", "to", "reason", "tool", "tool_input", "message", "question"}
+// 16 StateChanged       {"from", "to", "reason", "tool", "tool_input", "message", "question",
+//                        "cause": <seq of the event that caused it>}
 // 17 PermissionRequested {"hook": <seq of its HookReceived>, "tool", "tool_input"}
 // 18 PermissionDecided  {"request": <seq of PermissionRequested>, "decision": "allow"|"deny",
 //                        "by": "cli"|"rule"|"ui", "message", "always", "latency_ms"}

@@ -49,6 +49,15 @@ const SessionRow* SessionsState::find_by_name(const std::string& name) const {
     return best;
 }
 
+const SessionRow* SessionsState::resolve(const nlohmann::json& ref) const {
+    if (ref.is_number_integer()) return find(ref.get<int64_t>());
+    if (!ref.is_string()) return nullptr;
+    const std::string s = ref.get<std::string>();
+    if (const SessionRow* row = find_by_name(s)) return row;
+    if (!s.empty() && s.size() < 18 && s.find_first_not_of("0123456789") == std::string::npos) return find(std::stoll(s));
+    return nullptr;
+}
+
 int64_t apply(SessionsState& state, const Event& ev) {
     state.applied_seq = ev.seq;
     if (ev.session == 0) return 0;
@@ -64,6 +73,8 @@ int64_t apply(SessionsState& state, const Event& ev) {
         row.cols = field<int>(j, "cols", 0);
         row.rows = field<int>(j, "rows", 0);
         row.pid = field<int64_t>(j, "pid", 0);
+        row.external = j.value("external", false) == true;
+        row.agent_session = field<std::string>(j, "agent_session", "");
         row.started_us = ev.time_us;
         row.last_activity_us = ev.time_us;
         if (ev.kind == EventKind::SessionStarted) {
@@ -84,8 +95,29 @@ int64_t apply(SessionsState& state, const Event& ev) {
     case EventKind::OutputChunk:
         row.bytes_out += static_cast<int64_t>(ev.payload.size());
         row.last_activity_us = ev.time_us;
-        if (row.state == session_state::starting) set_state(row, session_state::running, ev.time_us);
         break;
+    case EventKind::HookReceived:
+        row.last_activity_us = ev.time_us;
+        break;
+    case EventKind::StateChanged: {
+        auto j = ev.json();
+        std::string to = field<std::string>(j, "to", "");
+        if (to.empty() || row.state == session_state::exited) break;
+        set_state(row, to == session_state::starting ? session_state::starting
+                       : to == session_state::running ? session_state::running
+                       : to == session_state::needs_permission ? session_state::needs_permission
+                       : to == session_state::needs_answer ? session_state::needs_answer
+                       : to == session_state::idle ? session_state::idle
+                                                   : session_state::exited,
+                  ev.time_us);
+        row.waiting_tool = field<std::string>(j, "tool", "");
+        auto input = j.find("tool_input");
+        row.waiting_input = input == j.end() || input->is_null() ? "" : input->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        std::string question = field<std::string>(j, "question", "");
+        row.message = question.empty() ? field<std::string>(j, "message", "") : question;
+        row.state_reason = field<std::string>(j, "reason", "");
+        break;
+    }
     case EventKind::InputSent:
         row.bytes_in += static_cast<int64_t>(ev.payload.size());
         row.last_activity_us = ev.time_us;
@@ -126,7 +158,8 @@ Status Projections::persist(SqliteDb& db) {
     auto up = db.prepare(
         "INSERT OR REPLACE INTO sessions(id, name, command, cwd, agent, state, state_since, "
         "started, last_activity, bytes_out, bytes_in, cols, rows, pid, title, exit_code, "
-        "exit_signal, error) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)");
+        "exit_signal, error, waiting_tool, waiting_input, message, state_reason, external, agent_session) "
+        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24)");
     if (!up) return up.error();
     for (int64_t id : m_dirty) {
         const SessionRow* row = m_sessions.find(id);
@@ -149,7 +182,13 @@ Status Projections::persist(SqliteDb& db) {
             .bind(15, row->title);
         if (row->exit_code) up->bind(16, static_cast<int64_t>(*row->exit_code)); else up->bind_null(16);
         if (row->exit_signal) up->bind(17, static_cast<int64_t>(*row->exit_signal)); else up->bind_null(17);
-        up->bind(18, row->error);
+        up->bind(18, row->error)
+            .bind(19, row->waiting_tool)
+            .bind(20, row->waiting_input)
+            .bind(21, row->message)
+            .bind(22, row->state_reason)
+            .bind(23, static_cast<int64_t>(row->external))
+            .bind(24, row->agent_session);
         if (auto s = up->run(); !s) return s;
     }
     auto meta = db.prepare(
@@ -166,8 +205,8 @@ Result<SessionsState> Projections::read_tables(SqliteDb& db) {
     SessionsState state;
     auto q = db.prepare(
         "SELECT id, name, command, cwd, agent, state, state_since, started, last_activity, "
-        "bytes_out, bytes_in, cols, rows, pid, title, exit_code, exit_signal, error "
-        "FROM sessions ORDER BY id");
+        "bytes_out, bytes_in, cols, rows, pid, title, exit_code, exit_signal, error, waiting_tool, "
+        "waiting_input, message, state_reason, external, agent_session FROM sessions ORDER BY id");
     if (!q) return q.error();
     for (;;) {
         auto more = q->step();
@@ -192,6 +231,12 @@ Result<SessionsState> Projections::read_tables(SqliteDb& db) {
         if (!q->column_is_null(15)) row.exit_code = static_cast<int>(q->column_int(15));
         if (!q->column_is_null(16)) row.exit_signal = static_cast<int>(q->column_int(16));
         row.error = q->column_text(17);
+        row.waiting_tool = q->column_text(18);
+        row.waiting_input = q->column_text(19);
+        row.message = q->column_text(20);
+        row.state_reason = q->column_text(21);
+        row.external = q->column_int(22) != 0;
+        row.agent_session = q->column_text(23);
         state.sessions[row.id] = std::move(row);
     }
     auto seq = db.prepare("SELECT applied_seq FROM projection_meta WHERE name = 'sessions'");

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "event_log.h"
 #include "events.h"
 #include "result.h"
@@ -17,10 +19,13 @@
 
 namespace tether {
 
-// Session lifecycle states. Later issues add needs_permission, needs_answer, idle.
+// Session lifecycle states (the agent states are set by StateChanged, see agent_state.h).
 namespace session_state {
 inline constexpr const char* starting = "starting";
 inline constexpr const char* running = "running";
+inline constexpr const char* needs_permission = "needs_permission";
+inline constexpr const char* needs_answer = "needs_answer";
+inline constexpr const char* idle = "idle";
 inline constexpr const char* exited = "exited";
 inline constexpr const char* failed = "failed";  // the command could not be started
 }  // namespace session_state
@@ -44,6 +49,14 @@ struct SessionRow {
     std::optional<int> exit_code;
     std::optional<int> exit_signal;
     std::string error;
+    // What the agent waits for (from StateChanged): the tool and its input, or the
+    // question, or the agent's last message; and which signal caused the state.
+    std::string waiting_tool;
+    std::string waiting_input;  // JSON text
+    std::string message;
+    std::string state_reason;
+    bool external = false;       // hooks from an agent tether did not start (no PTY)
+    std::string agent_session;   // the agent's own session id (Claude's session_id)
 
     bool operator==(const SessionRow&) const = default;
     bool live() const { return state != session_state::exited && state != session_state::failed; }
@@ -56,6 +69,9 @@ struct SessionsState {
     bool operator==(const SessionsState&) const = default;
     const SessionRow* find(int64_t id) const;
     const SessionRow* find_by_name(const std::string& name) const;
+    // A session named the way users name it: a number (id), or a string that is a name
+    // or id digits. nullptr when nothing matches.
+    const SessionRow* resolve(const nlohmann::json& ref) const;
 };
 
 // The pure fold. Returns the id of the session whose row changed, or 0.

@@ -40,10 +40,12 @@ TEST_CASE("SessionStarted creates a starting session with its command and size")
     CHECK(s.applied_seq == 1);
 }
 
-TEST_CASE("the first output makes a session running and counts bytes and activity") {
+TEST_CASE("output counts bytes and activity; StateChanged sets the state and what it waits for") {
     SessionsState s;
     apply(s, at(started(1, "one"), 1, 100));
     apply(s, at(make_bytes_event(1, EventKind::OutputChunk, "hello"), 2, 200));
+    CHECK(s.find(1)->state == session_state::starting);
+    apply(s, at(make_json_event(1, EventKind::StateChanged, {{"from", "starting"}, {"to", "running"}, {"reason", "output"}}), 2, 200));
     apply(s, at(make_bytes_event(1, EventKind::OutputChunk, "abc"), 3, 300));
     apply(s, at(make_bytes_event(1, EventKind::InputSent, "ls\r"), 4, 400));
     const SessionRow* row = s.find(1);
@@ -53,6 +55,14 @@ TEST_CASE("the first output makes a session running and counts bytes and activit
     CHECK(row->bytes_out == 8);
     CHECK(row->bytes_in == 3);
     CHECK(row->last_activity_us == 400);
+    apply(s, at(make_json_event(1, EventKind::StateChanged,
+                                {{"from", "running"}, {"to", "needs_permission"}, {"reason", "hook PermissionRequest"},
+                                 {"tool", "Bash"}, {"tool_input", {{"command", "rm -rf build"}}}}), 5, 500));
+    CHECK(row->state == session_state::needs_permission);
+    CHECK(row->state_since_us == 500);
+    CHECK(row->waiting_tool == "Bash");
+    CHECK(row->waiting_input == "{\"command\":\"rm -rf build\"}");
+    CHECK(row->state_reason == "hook PermissionRequest");
 }
 
 TEST_CASE("exit by code and by signal are kept apart") {

@@ -28,9 +28,15 @@ constexpr size_t k_max_held_csi = size_t{4} << 10;
 constexpr size_t k_max_replies = size_t{64} << 10;
 constexpr int k_min_cols = 2;  // libvterm 0.1.4 writes past the row for a wide char in 1 column
 
-struct Style {
-    VTermColor fg{};
-    VTermColor bg{};
+VTermColor default_color(uint8_t flag) {
+    VTermColor c{};
+    c.type = flag;
+    return c;
+}
+
+struct Style {  // defaults to the default pen
+    VTermColor fg = default_color(VTERM_COLOR_DEFAULT_FG);
+    VTermColor bg = default_color(VTERM_COLOR_DEFAULT_BG);
     bool bold = false, italic = false, blink = false, reverse = false, strike = false;
     uint8_t underline = 0;  // VTERM_UNDERLINE_*
     uint8_t font = 0;       // 0-9, SGR 10-19
@@ -51,12 +57,7 @@ bool operator==(const Style& a, const Style& b) {
            a.strike == b.strike && a.underline == b.underline && a.font == b.font;
 }
 
-Style default_style() {
-    Style s;
-    s.fg.type = VTERM_COLOR_DEFAULT_FG;
-    s.bg.type = VTERM_COLOR_DEFAULT_BG;
-    return s;
-}
+Style default_style() { return Style{}; }
 
 Style style_of(const VTermScreenCell& c) {
     Style s;
@@ -441,6 +442,7 @@ struct Screen::Impl {
     void soft_reset();
     void save_cursor();
     void repair_after_resize();
+    void resize_primary_snapshot(int old_cols);
     void enter_alt_screen();
     void dispatch_signals();
     void push_history(StoredLine line);
@@ -792,13 +794,7 @@ void Screen::Impl::scan_escape(unsigned char c) {
     }
     if (c == 0x18 || c == 0x1a) return finish();
     if (c < 0x20 || c == 0x7f) return;
-    if (m_scan == Scan::esc_intermediate) {
-        if (c <= 0x2f) return;
-        if (m_intermediate == '(') m_modes.g0 = static_cast<char>(c);
-        if (m_intermediate == ')') m_modes.g1 = static_cast<char>(c);
-        return finish();
-    }
-    switch (c) {
+    switch (c) {  // libvterm starts these even after intermediates (ESC $ [ is a CSI)
     case '[':
         m_csi = Csi{};
         m_scan = Scan::csi;
@@ -807,6 +803,15 @@ void Screen::Impl::scan_escape(unsigned char c) {
         m_string_kind = static_cast<char>(c);
         m_scan = Scan::string;
         return;
+    default: break;
+    }
+    if (m_scan == Scan::esc_intermediate) {
+        if (c <= 0x2f) return;
+        if (m_intermediate == '(') m_modes.g0 = static_cast<char>(c);
+        if (m_intermediate == ')') m_modes.g1 = static_cast<char>(c);
+        return finish();
+    }
+    switch (c) {
     case '7': save_cursor(); break;
     case '=': m_modes.app_keypad = true; break;
     case '>': m_modes.app_keypad = false; break;
@@ -921,23 +926,20 @@ void Screen::Impl::save_cursor() {
     m_saved = SavedCursor{cursor(), current_pen(), m_cursor_visible};
 }
 
-// libvterm 0.1.4 can leave the cursor (even at row -1) or its DECSC slot outside a shrunk
-// screen, and a scroll region below it, and then writes out of bounds. Put them back.
+// libvterm 0.1.4 can leave the cursor (even at row -1), its DECSC slot or its scroll
+// region outside a shrunk screen, and then writes out of bounds: put them back inside.
 void Screen::Impl::repair_after_resize() {
     auto inside = [this](VTermPos p) {
         return VTermPos{std::clamp(p.row, 0, m_rows - 1), std::clamp(p.col, 0, m_cols - 1)};
     };
-    VTermPos pos = cursor();
-    bool region_out = m_modes.bottom > m_rows;
-    bool cursor_out = pos.row != inside(pos).row || pos.col != inside(pos).col;
-    bool saved_out = m_saved && (m_saved->pos.row >= m_rows || m_saved->pos.col >= m_cols);
-    if (!region_out && !cursor_out && !saved_out) return;
+    if (m_modes.bottom > m_rows) m_modes.top = m_modes.bottom = 0;
     std::string fix = "\x1b[?6l";  // CUP below is absolute
-    if (region_out) {
-        m_modes.top = m_modes.bottom = 0;
+    if (m_modes.top)
+        fix += "\x1b[" + std::to_string(m_modes.top) + ';' + std::to_string(m_modes.bottom) + 'r';
+    else
         fix += "\x1b[r";
-    }
-    if (saved_out) {  // save again, clamped, as ESC 7 would have: pen and visibility too
+    if (m_saved && (m_saved->pos.row >= m_rows || m_saved->pos.col >= m_cols)) {
+        // Save again, clamped, as ESC 7 would have: with its pen and cursor visibility.
         Style pen = current_pen();
         bool visible = m_cursor_visible;
         m_saved->pos = inside(m_saved->pos);
@@ -949,11 +951,41 @@ void Screen::Impl::repair_after_resize() {
         painter.pen(pen);
         fix += visible ? "\x1b[?25h" : "\x1b[?25l";
     }
-    pos = inside(pos);
+    VTermPos pos = inside(cursor());
     if (m_modes.origin) fix += "\x1b[?6h";
-    int row = m_modes.origin && m_modes.top ? std::clamp(pos.row, m_modes.top - 1, m_modes.bottom - 1) - (m_modes.top - 1) : pos.row;
-    append_cup(fix, row, pos.col);
+    if (m_modes.origin && m_modes.top)
+        pos.row = std::clamp(pos.row, m_modes.top - 1, m_modes.bottom - 1) - (m_modes.top - 1);
+    append_cup(fix, pos.row, pos.col);
     vterm_input_write(m_vt, fix.data(), fix.size());
+}
+
+// libvterm resizes the hidden primary buffer too, by cropping it or extending it at the
+// right and bottom with cells erased in the current pen: the snapshot follows suit.
+void Screen::Impl::resize_primary_snapshot(int old_cols) {
+    if (!m_alt || !m_primary) return;
+    Cell blank;
+    blank.style = current_pen();
+    std::vector<StoredLine>& rows = *m_primary;
+    for (StoredLine& line : rows) {
+        Row row = load(line);
+        int width = 0;
+        for (const Cell& c : row) width += c.width;
+        row.resize(row.size() + static_cast<size_t>(std::max(old_cols - width, 0)));  // untrim
+        Row fitted;
+        width = 0;
+        for (Cell c : row) {
+            if (width >= m_cols) break;
+            if (width + c.width > m_cols) {  // a wide char cut in half: what is left is erased
+                c.nchars = 0;
+                c.width = 1;
+            }
+            width += c.width;
+            fitted.push_back(c);
+        }
+        fitted.resize(fitted.size() + static_cast<size_t>(std::max(m_cols - width, 0)), blank);
+        line = store(fitted, Trim::plain);
+    }
+    rows.resize(static_cast<size_t>(m_rows), store(Row(static_cast<size_t>(m_cols), blank), Trim::plain));
 }
 
 void Screen::Impl::enter_alt_screen() {
@@ -1124,9 +1156,11 @@ std::string Screen::take_replies() { return std::exchange(m_impl->m_replies, {})
 
 void Screen::resize(int cols, int rows) {
     Impl& s = *m_impl;
+    int old_cols = s.m_cols;
     s.m_cols = std::max(cols, k_min_cols);
     s.m_rows = std::max(rows, 1);
     vterm_set_size(s.m_vt, s.m_rows, s.m_cols);
+    s.resize_primary_snapshot(old_cols);
     s.repair_after_resize();
     s.dispatch_signals();
 }

@@ -2,6 +2,8 @@
 #include "screen_follower.h"
 
 #include <event2/event.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -115,8 +117,11 @@ void ScreenFollower::when_caught_up(int64_t session, ScreenFn fn) {
 
 void ScreenFollower::run() {
     // Parsing is catch-up work: on a busy machine the PTY drain and the program itself
-    // come first (the nice value of a Linux thread is its own).
-    setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10);
+    // come first. SCHED_IDLE runs the thread only on otherwise idle CPU; nice 19 where
+    // that is refused.
+    sched_param param{};
+    if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &param) != 0)
+        setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 19);
     std::unique_ptr<EventLog> log;  // opened on first need, on this thread
     for (;;) {
         std::vector<std::pair<int64_t, std::shared_ptr<Followed>>> sessions;

@@ -28,6 +28,7 @@ struct SessionLimits {
     long coalesce_ms = 3;                // ...and waits at most this for more bytes
     size_t client_high_water = 4u << 20; // a client this far behind pauses the PTY
     size_t attach_history_lines = 50000;
+    long permission_wait_s = 120;  // how long tether-hook waits for a decision
 };
 
 struct AttachedClient {

@@ -25,7 +25,28 @@ bool valid_size(int cols, int rows) {
 
 bool has_prefix(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
 
+// The directory of the running binary: tether-hook is installed beside tetherd.
+std::string binary_dir() {
+    std::error_code ec;
+    auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    return ec ? std::string() : self.parent_path().string();
+}
+
 }  // namespace
+
+nlohmann::json claude_hook_settings(const std::string& hook_command, long permission_wait_s) {
+    nlohmann::json hooks = nlohmann::json::object();
+    for (const char* event : {"SessionStart", "UserPromptSubmit", "PreToolUse", "PermissionRequest", "PostToolUse",
+                              "PostToolUseFailure", "Notification", "Stop", "StopFailure", "SessionEnd", "Elicitation"}) {
+        bool waits = std::string(event) == "PermissionRequest";
+        // The hook never takes long: it fails open; the timeout is only a backstop.
+        nlohmann::json handler{{"type", "command"},
+                               {"command", hook_command + (waits ? " --wait " + std::to_string(permission_wait_s) : "")},
+                               {"timeout", waits ? permission_wait_s + 10 : 10}};
+        hooks[event] = nlohmann::json::array({{{"matcher", ""}, {"hooks", nlohmann::json::array({handler})}}});
+    }
+    return {{"hooks", hooks}};
+}
 
 std::string recognise_agent(const std::vector<std::string>& argv) {
     if (argv.empty()) return "";
@@ -101,15 +122,7 @@ void Sessions::reap() {
     for (auto& [id, s] : m_sessions) s->poll_exit();
 }
 
-const SessionRow* Sessions::lookup(const nlohmann::json& ref) const {
-    const SessionsState& state = m_store.sessions();
-    if (ref.is_number_integer()) return state.find(ref.get<int64_t>());
-    if (!ref.is_string()) return nullptr;
-    const std::string s = ref.get<std::string>();
-    if (const SessionRow* row = state.find_by_name(s)) return row;
-    if (!s.empty() && s.size() < 18 && std::all_of(s.begin(), s.end(), ::isdigit)) return state.find(std::stoll(s));
-    return nullptr;
-}
+const SessionRow* Sessions::lookup(const nlohmann::json& ref) const { return m_store.sessions().resolve(ref); }
 
 Session* Sessions::live(const std::shared_ptr<Connection>& conn, const nlohmann::json& req, const char* what) {
     nlohmann::json ref = req.value("session", nlohmann::json());
@@ -177,6 +190,12 @@ void Sessions::cmd_run(const std::shared_ptr<Connection>& conn, const nlohmann::
     env.push_back("TETHER_SOCKET=" + m_socket_path);
 
     nlohmann::json fact{{"name", name}, {"command", argv}, {"cwd", cwd}, {"agent", agent}, {"cols", cols}, {"rows", rows}};
+    if (agent == "claude" && req.value("hooks", true)) {
+        // Hooks for this process only: the user's settings files stay untouched, and
+        // Claude Code merges hook entries across settings levels (agent-hooks.md 0.2).
+        std::string hook = binary_dir() + "/tether-hook --agent claude";
+        argv.insert(argv.begin() + 1, {"--settings", dump_json(claude_hook_settings(hook, m_limits.permission_wait_s))});
+    }
     auto pty = PtyProcess::spawn(SpawnRequest{.argv = argv, .env = env, .cwd = cwd, .cols = cols, .rows = rows});
     if (!pty) {
         fact["error"] = pty.error().message;

@@ -51,6 +51,8 @@ private:
     SignalWatcher m_sigchld;
 };
 
+// The --settings JSON that wires Claude Code's hooks to tether-hook.
+nlohmann::json claude_hook_settings(const std::string& hook_command, long permission_wait_s);
 // "claude", "codex", "aider", "gemini" from the command, else "" (any other CLI).
 std::string recognise_agent(const std::vector<std::string>& argv);
 // "TERM", "9", "SIGKILL", "kill" -> signal number, or nullopt.

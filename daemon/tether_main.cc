@@ -16,6 +16,7 @@
 #include <CLI/CLI.hpp>
 
 #include "attach_client.h"
+#include "claude_settings.h"
 #include "client.h"
 #include "events.h"
 #include "paths.h"
@@ -158,20 +159,32 @@ int cmd_ls(const Globals& g, bool as_json, bool all) {
         return 0;
     }
     int64_t now = now_us();
-    std::printf("%-5s %-16s %-14s %-7s %-7s %-8s %-30s %s\n", "ID", "NAME", "STATE", "AGE", "ACTIVE", "OUT",
-                "COMMAND", "CWD");
+    std::printf("%-5s %-16s %-16s %-7s %-7s %-8s %-30s %s\n", "ID", "NAME", "STATE", "AGE", "ACTIVE", "OUT",
+                "COMMAND", "WAITING FOR / CWD");
     for (auto& s : sessions) {
         std::string state = s["state"].get<std::string>();
         if (s.contains("exit_code")) state += "(" + std::to_string(s["exit_code"].get<int>()) + ")";
         if (s.contains("exit_signal")) state += "(sig" + std::to_string(s["exit_signal"].get<int>()) + ")";
-        std::string cmd = join_command(s["command"]);
+        std::string cmd = s.value("external", false) ? "(external " + s["agent"].get<std::string>() + ")" : join_command(s["command"]);
         if (cmd.size() > 30) cmd = cmd.substr(0, 27) + "...";
-        std::printf("%-5lld %-16s %-14s %-7s %-7s %-8s %-30s %s\n", static_cast<long long>(s["id"].get<int64_t>()),
+        // What the session waits for, where it waits; else where it runs.
+        std::string where = s["cwd"].get<std::string>();
+        if (s.contains("waiting_tool")) {
+            json in = s.value("waiting_input", json());
+            std::string detail = in.is_object() && in.contains("command") && in["command"].is_string()
+                                     ? in["command"].get<std::string>()
+                                     : in.is_object() && in.contains("file_path") && in["file_path"].is_string()
+                                           ? in["file_path"].get<std::string>() : std::string();
+            where = s["waiting_tool"].get<std::string>() + (detail.empty() ? "" : ": " + detail);
+        } else if ((state == "needs_answer" || state == "idle") && s.contains("message")) {
+            where = s["message"].get<std::string>();
+        }
+        if (where.size() > 60) where = where.substr(0, 57) + "...";
+        std::printf("%-5lld %-16s %-16s %-7s %-7s %-8s %-30s %s\n", static_cast<long long>(s["id"].get<int64_t>()),
                     s["name"].get<std::string>().c_str(), state.c_str(),
                     human_duration(now - s["started_us"].get<int64_t>()).c_str(),
                     human_duration(now - s["last_activity_us"].get<int64_t>()).c_str(),
-                    human_bytes(s["bytes_out"].get<int64_t>()).c_str(), cmd.c_str(),
-                    s["cwd"].get<std::string>().c_str());
+                    human_bytes(s["bytes_out"].get<int64_t>()).c_str(), cmd.c_str(), where.c_str());
     }
     return 0;
 }
@@ -296,6 +309,99 @@ int cmd_simple(const Globals& g, json req, const std::function<void(const json&)
     return 0;
 }
 
+int cmd_pending(const Globals& g, bool as_json) {
+    auto c = connect_or_explain(g, true);
+    if (!c) return k_exit_unreachable;
+    auto r = c->request({{"cmd", "pending"}});
+    if (!r) return fail(r.error().message);
+    if (as_json) {
+        std::cout << (*r)["pending"].dump(2) << "\n";
+        return 0;
+    }
+    if ((*r)["pending"].empty()) {
+        std::printf("no pending permission requests\n");
+        return 0;
+    }
+    std::printf("%-8s %-5s %-16s %-12s %-7s %s\n", "REQUEST", "ID", "SESSION", "TOOL", "WAITING", "INPUT");
+    for (auto& p : (*r)["pending"]) {
+        std::string input = p["tool_input"].contains("command") && p["tool_input"]["command"].is_string()
+                                ? p["tool_input"]["command"].get<std::string>()
+                                : p["tool_input"].dump();
+        if (input.size() > 60) input = input.substr(0, 57) + "...";
+        std::printf("%-8lld %-5lld %-16s %-12s %-7s %s\n", static_cast<long long>(p["request"].get<int64_t>()),
+                    static_cast<long long>(p["session"].get<int64_t>()), p["name"].get<std::string>().c_str(),
+                    p["tool"].get<std::string>().c_str(),
+                    human_duration(p["waiting_ms"].get<int64_t>() * 1000).c_str(), input.c_str());
+    }
+    return 0;
+}
+
+// A string for approve/deny: a pending request number, else a session id or name.
+json decision_target(const std::string& s) { return session_ref(s); }
+
+int cmd_wait(const Globals& g, const std::string& session, const std::string& until, double timeout_s) {
+    auto c = connect_or_explain(g, true);
+    if (!c) return k_exit_unreachable;
+    json req{{"cmd", "wait"}, {"session", session_ref(session)}, {"until", until}, {"id", 1}};
+    if (auto s = c->send_frame(FrameType::Json, dump_json(req)); !s) return fail(s.error().message);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<long>(timeout_s * 1000));
+    for (;;) {
+        int left = -1;
+        if (timeout_s > 0) {
+            auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+            if (ms <= 0) return fail("wait: timed out after " + std::to_string(timeout_s) + " s; session " + session + " is not " + until);
+            left = static_cast<int>(ms);
+        }
+        auto frame = c->read_frame(left);
+        if (!frame) return fail(frame.error().message);
+        if (!*frame) continue;
+        auto j = parse_json_object((*frame)->body);
+        if (!j || j->value("id", 0) != 1) continue;
+        if (!j->value("ok", false)) return fail(j->value("error", "wait failed"));
+        return 0;
+    }
+}
+
+int cmd_hooks(const std::string& what, bool project, long wait_s) {
+    std::string path;
+    if (project) {
+        path = (std::filesystem::current_path() / ".claude" / "settings.local.json").string();
+    } else {
+        const char* home = std::getenv("HOME");
+        if (!home || !*home) return fail("hooks: $HOME is not set");
+        path = std::string(home) + "/.claude/settings.json";
+    }
+    auto settings = read_settings(path);
+    if (!settings) return fail(settings.error().message);
+    std::string hook = std::filesystem::path(tetherd_path()).parent_path() / "tether-hook";
+    if (what == "status") {
+        auto events = tether_hook_events(*settings);
+        std::error_code ec;
+        bool exists = std::filesystem::exists(hook, ec);
+        std::printf("%s: %s\n", path.c_str(), events.empty() ? "no tether hooks" : "tether hooks installed");
+        for (const auto& e : events) std::printf("  %s\n", e.c_str());
+        std::printf("tether-hook: %s%s\n", hook.c_str(), exists ? "" : " (missing!)");
+        return events.empty() ? k_exit_failed : 0;
+    }
+    json updated;
+    if (what == "install") {
+        auto merged = merge_tether_hooks(*settings, tether_hook_entries(hook, wait_s));
+        if (!merged) return fail("hooks: " + path + ": " + merged.error().message + "; refusing to touch it");
+        updated = *merged;
+    } else {
+        updated = remove_tether_hooks(*settings);
+    }
+    if (updated == *settings) {
+        std::printf("%s: already %s\n", path.c_str(), what == "install" ? "has tether's hooks" : "free of tether's hooks");
+        return 0;
+    }
+    auto backup = write_settings(path, updated);
+    if (!backup) return fail(backup.error().message);
+    std::printf("%s: tether hooks %s%s\n", path.c_str(), what == "install" ? "installed" : "removed",
+                backup->empty() ? "" : (" (backup: " + *backup + ")").c_str());
+    return 0;
+}
+
 int cmd_admin(const Globals& g, const std::string& what) {
     auto c = connect_or_explain(g, true);
     if (!c) return k_exit_unreachable;
@@ -408,6 +514,80 @@ int main(int argc, char** argv) {
             if (!ansi && (text.empty() || text.back() != '\n')) std::fputc('\n', stdout);
         });
     });
+
+    auto* pending = app.add_subcommand("pending", "List permission requests waiting for an answer");
+    pending->add_flag("--json", as_json, "Machine-readable output");
+    pending->callback([&] { rc = cmd_pending(g, as_json); });
+
+    std::string target, message;
+    bool always = false;
+    auto* approve = app.add_subcommand("approve", "Allow a pending permission request");
+    approve->add_option("request", target, "Request number (tether pending), or a session with one pending request")->required();
+    approve->add_flag("--always", always, "Also allow it from now on, as the agent's own \"always allow\" does");
+    approve->callback([&] {
+        rc = cmd_simple(g, {{"cmd", "approve"}, {"target", decision_target(target)}, {"always", always}}, [](const json& r) {
+            std::printf("allowed request %lld of session %lld\n", static_cast<long long>(r["request"].get<int64_t>()),
+                        static_cast<long long>(r["session"].get<int64_t>()));
+        });
+    });
+    auto* deny = app.add_subcommand("deny", "Deny a pending permission request");
+    deny->add_option("request", target, "Request number (tether pending), or a session with one pending request")->required();
+    deny->add_option("-m,--message", message, "Why, for the agent");
+    deny->callback([&] {
+        rc = cmd_simple(g, {{"cmd", "deny"}, {"target", decision_target(target)}, {"message", message}}, [](const json& r) {
+            std::printf("denied request %lld of session %lld\n", static_cast<long long>(r["request"].get<int64_t>()),
+                        static_cast<long long>(r["session"].get<int64_t>()));
+        });
+    });
+
+    std::string notify_state;
+    auto* notify = app.add_subcommand("notify", "Tell tether what an agent without hooks is doing (any CLI)");
+    notify->add_option("--state", notify_state, "needs_answer, needs_permission, idle or running")->required();
+    notify->add_option("-m,--message", message, "What the agent said or asks");
+    notify->add_option("-s,--session", session, "Session id or name (default: $TETHER_SESSION)");
+    notify->callback([&] {
+        std::string s = session;
+        if (s.empty())
+            if (const char* env = std::getenv("TETHER_SESSION")) s = env;
+        json req{{"cmd", "notify"}, {"state", notify_state}, {"session", session_ref(s)}};
+        if (!message.empty()) req["message"] = message;
+        rc = cmd_simple(g, req, nullptr);
+    });
+
+    std::string until;
+    double timeout_s = 0;
+    auto* wait = app.add_subcommand("wait", "Block until a session reaches a state (for scripts and tests)");
+    wait->add_option("session", session, "Session id or name")->required();
+    wait->add_option("--until", until, "starting, running, needs_permission, needs_answer, idle or exited")->required();
+    wait->add_option("--timeout", timeout_s, "Give up after this many seconds (exit 1)");
+    wait->callback([&] { rc = cmd_wait(g, session, until, timeout_s); });
+
+    auto* hook = app.add_subcommand("hook", "What an agent's hook runs (fails open; see tether-hook)");
+    hook->allow_extras();
+    hook->callback([&] {
+        // The hot path is the small static tether-hook binary; this only forwards to it.
+        std::string exe = std::filesystem::path(tetherd_path()).parent_path() / "tether-hook";
+        std::vector<std::string> args{exe};
+        for (auto& a : hook->remaining()) args.push_back(a);
+        std::vector<char*> argv;
+        for (auto& a : args) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        execv(exe.c_str(), argv.data());
+        rc = 0;  // fail open: no hook binary, no output, exit 0
+    });
+
+    bool project = false, user = false;
+    long hooks_wait = 120;
+    auto* hooks = app.add_subcommand("hooks", "Claude Code hooks for agents tether did not start");
+    hooks->require_subcommand(1);
+    for (const char* what : {"install", "uninstall", "status"}) {
+        auto* sub = hooks->add_subcommand(what, std::string(what) + " tether's entries in ~/.claude/settings.json (or --project)");
+        sub->add_flag("--user", user, "~/.claude/settings.json (the default)");
+        sub->add_flag("--project", project, ".claude/settings.local.json in this directory");
+        if (std::string(what) == "install")
+            sub->add_option("--wait", hooks_wait, "Seconds a permission request waits for an answer from tether");
+        sub->callback([&, what] { rc = cmd_hooks(what, project, hooks_wait); });
+    }
 
     auto* admin = app.add_subcommand("admin", "Maintenance of the event log and its projections");
     admin->require_subcommand(1);
