@@ -471,6 +471,9 @@ std::optional<StateChange> on_decision(AgentStatus& s, const Event& ev) {
     json j = ev.json();
     // A decision for a request older than the newest one is stale.
     if (auto request = integer(j, "request"); request && *request < s.permission_seq) return std::nullopt;
+    // "ask" (no answer in time, or the hook went away) hands the question to the agent's
+    // own prompt: the session still waits.
+    if (std::string d = str(j, "decision"); d != "allow" && d != "deny") return std::nullopt;
     std::string reason = "permission";
     if (std::string d = str(j, "decision"); !d.empty()) reason += " " + d;
     if (std::string by = str(j, "by"); !by.empty()) reason += " by " + by;

@@ -984,3 +984,30 @@ TEST_CASE("no sequence of events yields a transition to the same state, and repl
         CHECK(first == second);
     }
 }
+
+TEST_CASE("a permission that nobody answered in time leaves the session waiting") {
+    AgentStatus s;
+    Event start = make_json_event(1, EventKind::SessionStarted, {{"name", "c"}, {"agent", "claude"}});
+    start.seq = 1;
+    start.time_us = 1000;
+    reduce(s, start);
+    Event hook = make_json_event(1, EventKind::HookReceived,
+                                 {{"agent", "claude"}, {"payload", {{"hook_event_name", "PermissionRequest"}, {"tool_name", "Bash"},
+                                                                    {"tool_input", {{"command", "make"}}}}}});
+    hook.seq = 2;
+    hook.time_us = 2000;
+    auto change = reduce(s, hook);
+    REQUIRE(change);
+    CHECK(change->to == "needs_permission");
+    Event ask = make_json_event(1, EventKind::PermissionDecided, {{"request", 3}, {"decision", "ask"}, {"by", "timeout"}});
+    ask.seq = 4;
+    ask.time_us = 3000;
+    CHECK_FALSE(reduce(s, ask));
+    CHECK(s.state == "needs_permission");
+    Event allow = make_json_event(1, EventKind::PermissionDecided, {{"request", 3}, {"decision", "allow"}, {"by", "cli"}});
+    allow.seq = 5;
+    allow.time_us = 4000;
+    auto done = reduce(s, allow);
+    REQUIRE(done);
+    CHECK(done->to == "running");
+}

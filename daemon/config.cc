@@ -105,7 +105,11 @@ std::vector<ConfigError> check_config(const std::string& path, Config& out) {
         return errors;
     }
     try {
-        check_keys(path, root, {"daemon", "sessions", "attach", "notifiers", "rules"}, "", errors);
+        check_keys(path, root, {"daemon", "sessions", "attach", "hooks", "notifiers", "rules"}, "", errors);
+        if (YAML::Node h = section(path, root, "hooks", errors); h.IsMap()) {
+            check_keys(path, h, {"permission_wait_s"}, "hooks", errors);
+            read_number(path, h, "permission_wait_s", out.permission_wait_s, 0L, 86400L, errors);
+        }
         if (YAML::Node d = section(path, root, "daemon", errors); d.IsMap()) {
             check_keys(path, d, {"flush_ms"}, "daemon", errors);
             read_number(path, d, "flush_ms", out.flush_ms, 0L, 1000L, errors);

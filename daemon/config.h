@@ -16,6 +16,7 @@ struct Config {
     size_t history_lines = 50000;
     size_t client_buffer_kib = 4096;
     std::string detach_key = "^\\";
+    long permission_wait_s = 120;  // how long a PermissionRequest hook waits for an answer
 };
 
 struct ConfigError {

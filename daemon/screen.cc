@@ -1,6 +1,8 @@
-// Screen over libvterm 0.1.4: its callbacks, the compact history, a scanner that tracks
-// the modes libvterm keeps private, and the SGR renderer used for attach. libvterm 0.1.4
-// loses strings and UTF-8 split across writes, so feed() hands it only whole sequences.
+// Screen over libvterm 0.1.4: its callbacks, the compact history, a byte scanner that
+// tracks the modes libvterm keeps private, and the SGR renderer used for attach. The
+// scanner also shields libvterm from its bugs, each fixed where it bites: it loses strings
+// and UTF-8 split across writes (feed() hands it whole sequences only), accepts inverted
+// scroll regions, and leaves the cursor off a shrunk screen (repair_after_resize).
 #include "screen.h"
 
 #include <vterm.h>

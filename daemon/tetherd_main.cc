@@ -126,6 +126,7 @@ int main(int argc, char** argv) {
     options.sessions.client_high_water = config->client_buffer_kib * 1024;
     options.sessions.attach_history_lines = config->history_lines;
     options.screen.history_lines = config->history_lines;
+    options.sessions.permission_wait_s = config->permission_wait_s;
     options.control.frame_timeout_ms = frame_timeout_ms;
 
     if (rebuild) {

@@ -221,9 +221,14 @@ def pid_alive(pid):
         return False
 
 
+TETHER_HOOK = os.path.join(BIN_DIR, "tether-hook")
+FAKE_CLAUDE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fake_agent", "claude")
+
 KIND = {"DaemonStarted": 1, "DaemonStopped": 2, "SessionStarted": 3, "SessionSpawnFailed": 4, "OutputChunk": 5,
         "InputSent": 6, "Resized": 7, "SessionExited": 8, "TitleChanged": 9, "BellRang": 10,
-        "TerminalNotified": 11, "MarkerAdded": 12, "ClientAttached": 13, "ClientDetached": 14}
+        "TerminalNotified": 11, "MarkerAdded": 12, "ClientAttached": 13, "ClientDetached": 14,
+        "HookReceived": 15, "StateChanged": 16, "PermissionRequested": 17, "PermissionDecided": 18,
+        "AgentNotified": 19, "ScreenPromptSeen": 20}
 
 
 class Tmux:
