@@ -26,6 +26,9 @@ struct ScreenFollower::Followed {
     Screen screen;
     std::atomic<int64_t> fed_seq;
 
+    bool watch_prompts = false;
+    std::string shown_prompt;  // the dialog on screen after the last slice ("" for none)
+
     std::mutex queue_mutex;  // guards everything below
     std::deque<Event> queue;
     size_t queue_bytes = 0;
@@ -51,8 +54,21 @@ ScreenFollower::~ScreenFollower() {
     event_free(m_ready_event);
 }
 
-void ScreenFollower::add_session(int64_t session, int cols, int rows, int64_t start_seq) {
+namespace {
+
+// Dialogs Claude Code shows before any hook can fire (the workspace-trust question) or
+// while a hook waits (its permission dialog); agent-hooks.md 1.8, claude-bg.md 2.
+std::string recognise_prompt(const std::string& text) {
+    if (text.find("No, exit") != std::string::npos && text.find("trust") != std::string::npos) return "trust";
+    if (text.find("Do you want to proceed?") != std::string::npos) return "permission";
+    return "";
+}
+
+}  // namespace
+
+void ScreenFollower::add_session(int64_t session, int cols, int rows, int64_t start_seq, bool watch_prompts) {
     auto f = std::make_shared<Followed>(cols, rows, m_options.history_lines, start_seq);
+    f->watch_prompts = watch_prompts;
     std::lock_guard lock(m_mutex);
     m_sessions[session] = std::move(f);
 }
@@ -207,6 +223,20 @@ bool ScreenFollower::feed_slice(Followed& f, int64_t session, std::unique_ptr<Ev
                 f.screen.resize(j.value("cols", f.screen.cols()), j.value("rows", f.screen.rows()));
             }
             f.fed_seq = ev.seq;
+        }
+        if (f.watch_prompts && !batch.empty() && m_on_prompt) {
+            std::string text = f.screen.text();
+            std::string prompt = recognise_prompt(text);
+            if (prompt != f.shown_prompt) {
+                f.shown_prompt = prompt;
+                if (!prompt.empty()) {
+                    std::lock_guard ready(m_ready_mutex);
+                    m_ready.emplace_back(session, [this, session, prompt, text](const Screen&, int64_t) {
+                        m_on_prompt(session, prompt, text);
+                    });
+                    event_active(m_ready_event, EV_TIMEOUT, 0);
+                }
+            }
         }
     }
     std::lock_guard lock(f.queue_mutex);

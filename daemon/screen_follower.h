@@ -42,7 +42,12 @@ public:
     ScreenFollower& operator=(const ScreenFollower&) = delete;
 
     // start_seq: the session's screen reflects nothing after this seq (its start).
-    void add_session(int64_t session, int cols, int rows, int64_t start_seq);
+    // watch_prompts: look for dialogs an agent shows before (or without) any hook.
+    void add_session(int64_t session, int cols, int rows, int64_t start_seq, bool watch_prompts = false);
+    // Called on the loop thread when a watched session's screen starts showing a known
+    // dialog: prompt is "trust" or "permission", text the screen's text.
+    using PromptFn = std::function<void(int64_t session, const std::string& prompt, const std::string& text)>;
+    void set_prompt_listener(PromptFn fn) { m_on_prompt = std::move(fn); }
     void remove_session(int64_t session);
     // Loop thread, after commit: OutputChunk and Resized events of followed sessions.
     void committed(const Event& ev);
@@ -73,6 +78,7 @@ private:
     std::mutex m_ready_mutex;
     std::vector<std::pair<int64_t, ScreenFn>> m_ready;  // to run on the loop thread
     event* m_ready_event;
+    PromptFn m_on_prompt;
 
     std::thread m_thread;
 };

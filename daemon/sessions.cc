@@ -79,6 +79,11 @@ Sessions::Sessions(EventLoop& loop, Store& store, SessionLimits limits, ScreenFo
       m_socket_path(std::move(socket_path)),
       m_follower(loop, std::move(log_path), screen), m_sigchld(loop, SIGCHLD, [this] { reap(); }) {
     store.add_listener([this](const Event& ev) { on_committed(ev); });
+    m_follower.set_prompt_listener([this](int64_t session, const std::string& prompt, const std::string& text) {
+        auto it = m_sessions.find(session);
+        if (it == m_sessions.end() || it->second->exited()) return;
+        m_store.append(make_json_event(session, EventKind::ScreenPromptSeen, {{"prompt", prompt}, {"text", text}}));
+    });
     store.add_drain_listener([this] {
         for (auto& [id, s] : m_sessions) s->poll_exit();
     });
@@ -195,6 +200,10 @@ void Sessions::cmd_run(const std::shared_ptr<Connection>& conn, const nlohmann::
         // Claude Code merges hook entries across settings levels (agent-hooks.md 0.2).
         std::string hook = binary_dir() + "/tether-hook --agent claude";
         argv.insert(argv.begin() + 1, {"--settings", dump_json(claude_hook_settings(hook, m_limits.permission_wait_s))});
+    } else if (agent == "aider" && req.value("hooks", true)) {
+        // Aider pings once per wait, with no payload (agent-hooks.md 3.3): a "needs you".
+        argv.insert(argv.begin() + 1, {"--notifications", "--notifications-command",
+                                       binary_dir() + "/tether notify --state idle --message 'Aider is waiting for your input'"});
     }
     auto pty = PtyProcess::spawn(SpawnRequest{.argv = argv, .env = env, .cwd = cwd, .cols = cols, .rows = rows});
     if (!pty) {
@@ -204,7 +213,7 @@ void Sessions::cmd_run(const std::shared_ptr<Connection>& conn, const nlohmann::
     }
     fact["pid"] = (*pty)->pid();
     const Event& started = m_store.append(make_json_event(id, EventKind::SessionStarted, fact));
-    m_follower.add_session(id, cols, rows, started.seq);
+    m_follower.add_session(id, cols, rows, started.seq, /*watch_prompts=*/agent == "claude");
     m_sessions[id] = std::make_unique<Session>(m_loop, m_store, m_follower, m_limits, id, std::move(*pty), cols, rows);
     std::weak_ptr<Connection> weak = conn;
     m_store.when_durable([weak, req, id, name, pid = fact["pid"]] {

@@ -10,7 +10,9 @@
  * raw bytes; the daemon answers with a raw Bytes frame to print), no allocation beyond
  * the input buffer, nothing loaded at start. Wire format: docs/PROTOCOL.md.
  *
- * Usage: tether-hook [--agent NAME] [--wait SECONDS]
+ * Usage: tether-hook [--agent NAME] [--wait SECONDS] [JSON]
+ * The payload is read from stdin, or taken from a JSON argument (Codex's `notify`
+ * program gets its payload as the last argument, with stdin closed).
  * Environment: TETHER_SESSION (set by tether run), TETHER_SOCKET, XDG_RUNTIME_DIR,
  * TETHER_HOOK_WAIT (default wait for a decision, seconds). */
 #include <errno.h>
@@ -90,12 +92,14 @@ static void read_exact(int fd, char *p, size_t n, long *deadline) {
 
 int main(int argc, char **argv) {
     const char *agent = "claude";
+    const char *arg_payload = NULL;
     long wait_s = 120;
     const char *env_wait = getenv("TETHER_HOOK_WAIT");
     if (env_wait && *env_wait) wait_s = strtol(env_wait, NULL, 10);
     for (int i = 1; i < argc; ++i) {
         if (!strcmp(argv[i], "--agent") && i + 1 < argc) agent = argv[++i];
         else if (!strcmp(argv[i], "--wait") && i + 1 < argc) wait_s = strtol(argv[++i], NULL, 10);
+        else if (argv[i][0] == '{') arg_payload = argv[i];
     }
     if (wait_s < 0 || wait_s > 86400) wait_s = 120;
     if (!plain(agent)) fail_open();
@@ -104,7 +108,12 @@ int main(int argc, char **argv) {
     static char input[MAX_INPUT + 1];
     size_t len = 0;
     long stdin_deadline = now_ms() + STDIN_MS;
-    for (;;) {
+    if (arg_payload) {
+        len = strlen(arg_payload);
+        if (len > MAX_INPUT) fail_open();
+        memcpy(input, arg_payload, len);
+    }
+    while (!arg_payload) {
         if (!wait_fd(0, POLLIN, stdin_deadline)) fail_open();
         ssize_t r = read(0, input + len, sizeof input - len);
         if (r < 0 && errno == EINTR) continue;

@@ -114,13 +114,39 @@ with Daemon() as d:
     ext = [r for r in json.loads(d.tether("ls", "--json")[1]) if r.get("external")]
     check(len(ext) == 1 and ext[0]["cwd"] == "/home/u/other" and ext[0]["agent"] == "claude", "external: %r" % ext)
 
-    # 7. Malformed input fails open and is kept.
+    # 7. The workspace-trust dialog comes before any hook: seen on the screen.
+    d.tether("run", "-d", "--name", "trusty", "--env", "FAKE_TRUST=1", "--", FAKE_CLAUDE, check_rc=0)
+    rc, out, err = d.tether("wait", "trusty", "--until", "needs_answer", "--timeout", "20")
+    check(rc == 0, "the trust dialog did not make the session need an answer: %s" % err)
+    trusty = next(r for r in json.loads(d.tether("ls", "--json")[1]) if r["name"] == "trusty")
+    seen = [json.loads(e[4]) for e in d.events("kind = ? AND session = ?", (KIND["ScreenPromptSeen"], trusty["id"]))]
+    check(len(seen) == 1 and seen[0]["prompt"] == "trust", "screen prompts: %r" % seen)
+    # The first session's own permission dialog was seen on its screen too.
+    check(any(json.loads(e[4])["prompt"] == "permission" for e in d.events("kind = ? AND session = ?", (KIND["ScreenPromptSeen"], sid))),
+          "the permission dialog was not recognised on the screen")
+    d.tether("send", "trusty", "1", check_rc=0)
+    rc, out, err = d.tether("wait", "trusty", "--until", "running", "--timeout", "20")
+    check(rc == 0, "accepting trust did not make the session run: %s" % err)
+
+    # 8. Codex's notify program passes its JSON as an argument, with no stdin.
+    d.tether("run", "-d", "--name", "cx", "--", "sleep", "30", check_rc=0)
+    cx = next(r for r in json.loads(d.tether("ls", "--json")[1]) if r["name"] == "cx")
+    codex_env = dict(env, TETHER_SESSION=str(cx["id"]))
+    note = {"type": "agent-turn-complete", "thread-id": "b5f6c1c2-1111-2222-3333-444455556666", "turn-id": "12345",
+            "cwd": "/tmp", "input-messages": ["Rename foo"], "last-assistant-message": "Rename complete."}
+    p = subprocess.run([TETHER_HOOK, "--agent", "codex", json.dumps(note)], stdin=subprocess.DEVNULL, capture_output=True,
+                       env=codex_env, timeout=10)
+    check(p.returncode == 0 and p.stdout == b"", "codex notify: %r" % (p,))
+    rc, out, err = d.tether("wait", "cx", "--until", "idle", "--timeout", "10")
+    check(rc == 0, "codex's turn-complete did not make the session idle: %s" % err)
+
+    # 9. Malformed input fails open and is kept.
     p = subprocess.run([TETHER_HOOK], input=b"{not json", capture_output=True, env=env, timeout=10)
     check(p.returncode == 0 and p.stdout == b"", "malformed: %r" % (p,))
     wait_for(lambda: any(b'"malformed":true' in e[4] for e in d.events("kind = ?", (KIND["HookReceived"],))),
              what="the malformed hook to be recorded")
 
-    # 8. Daemon stopped: tether-hook exits 0 at once with no output, even for a permission.
+    # 10. Daemon stopped: tether-hook exits 0 at once with no output, even for a permission.
     d.tether("daemon", "stop", check_rc=0)
     d.proc.wait(timeout=10)
     payload["hook_event_name"] = "PermissionRequest"
