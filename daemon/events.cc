@@ -34,6 +34,12 @@ constexpr std::array k_kind_names{
     KindName{EventKind::PermissionDecided, "PermissionDecided"},
     KindName{EventKind::AgentNotified, "AgentNotified"},
     KindName{EventKind::ScreenPromptSeen, "ScreenPromptSeen"},
+    KindName{EventKind::NotificationQueued, "NotificationQueued"},
+    KindName{EventKind::NotificationSent, "NotificationSent"},
+    KindName{EventKind::NotificationFailed, "NotificationFailed"},
+    KindName{EventKind::EscalationScheduled, "EscalationScheduled"},
+    KindName{EventKind::EscalationCancelled, "EscalationCancelled"},
+    KindName{EventKind::Acknowledged, "Acknowledged"},
 };
 
 }  // namespace

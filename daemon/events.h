@@ -32,6 +32,13 @@
 //                        "by": "cli"|"rule"|"ui", "message", "always", "latency_ms"}
 // 19 AgentNotified      {"state": "needs_answer"|"idle"|"running", "message"}  `tether notify`
 // 20 ScreenPromptSeen   {"prompt": "trust"|"permission", "text"}
+// 21 NotificationQueued {"rule", "notifier", "cause": <seq>, "escalation", "message": {...}}
+//                        its seq is the delivery's idempotency key
+// 22 NotificationSent   {"queued": <seq>, "attempt", "latency_ms"}
+// 23 NotificationFailed {"queued": <seq>, "attempt", "error", "final", "retry_in_ms"}
+// 24 EscalationScheduled {"rule", "cause": <seq>, "due_us", "notifiers": [..], "state"}
+// 25 EscalationCancelled {"escalation": <seq>, "reason"}
+// 26 Acknowledged       {"by": "attach"|"answer"|"cli"|"ui"}
 #pragma once
 
 #include <cstdint>
@@ -64,6 +71,12 @@ enum class EventKind : uint16_t {
     PermissionDecided = 18,
     AgentNotified = 19,
     ScreenPromptSeen = 20,
+    NotificationQueued = 21,
+    NotificationSent = 22,
+    NotificationFailed = 23,
+    EscalationScheduled = 24,
+    EscalationCancelled = 25,
+    Acknowledged = 26,
 };
 
 // The one name table. Returns nullopt for a number this build does not know.
