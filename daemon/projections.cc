@@ -1,6 +1,8 @@
 // The sessions projection: fold, persistence, rebuild.
 #include "projections.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 namespace tether {
@@ -78,7 +80,7 @@ int64_t apply(SessionsState& state, const Event& ev) {
         row.started_us = ev.time_us;
         row.last_activity_us = ev.time_us;
         if (ev.kind == EventKind::SessionStarted) {
-            set_state(row, session_state::starting, ev.time_us);
+            set_state(row, agent_state::starting, ev.time_us);
         } else {
             row.error = field<std::string>(j, "error", "");
             set_state(row, session_state::failed, ev.time_us);
@@ -102,14 +104,13 @@ int64_t apply(SessionsState& state, const Event& ev) {
     case EventKind::StateChanged: {
         auto j = ev.json();
         std::string to = field<std::string>(j, "to", "");
-        if (to.empty() || row.state == session_state::exited) break;
-        set_state(row, to == session_state::starting ? session_state::starting
-                       : to == session_state::running ? session_state::running
-                       : to == session_state::needs_permission ? session_state::needs_permission
-                       : to == session_state::needs_answer ? session_state::needs_answer
-                       : to == session_state::idle ? session_state::idle
-                                                   : session_state::exited,
-                  ev.time_us);
+        if (to.empty() || row.state == agent_state::exited) break;
+        static constexpr const char* k_known[] = {agent_state::starting,     agent_state::running,
+                                                  agent_state::needs_permission, agent_state::needs_answer,
+                                                  agent_state::idle,         agent_state::exited};
+        auto known = std::find_if(std::begin(k_known), std::end(k_known), [&](const char* k) { return to == k; });
+        if (known == std::end(k_known)) break;  // a state this build does not know
+        set_state(row, *known, ev.time_us);
         row.waiting_tool = field<std::string>(j, "tool", "");
         auto input = j.find("tool_input");
         row.waiting_input = input == j.end() || input->is_null() ? "" : input->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -137,7 +138,7 @@ int64_t apply(SessionsState& state, const Event& ev) {
         if (j.contains("signal")) row.exit_signal = field<int>(j, "signal", 0);
         if (j.contains("code")) row.exit_code = field<int>(j, "code", 0);
         row.last_activity_us = ev.time_us;
-        set_state(row, session_state::exited, ev.time_us);
+        set_state(row, agent_state::exited, ev.time_us);
         break;
     }
     default:

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent_state.h"
 #include "event_log.h"
 #include "events.h"
 #include "result.h"
@@ -19,14 +20,8 @@
 
 namespace tether {
 
-// Session lifecycle states (the agent states are set by StateChanged, see agent_state.h).
+// The lifecycle states are the agent states (agent_state.h); the projection adds one:
 namespace session_state {
-inline constexpr const char* starting = "starting";
-inline constexpr const char* running = "running";
-inline constexpr const char* needs_permission = "needs_permission";
-inline constexpr const char* needs_answer = "needs_answer";
-inline constexpr const char* idle = "idle";
-inline constexpr const char* exited = "exited";
 inline constexpr const char* failed = "failed";  // the command could not be started
 }  // namespace session_state
 
@@ -59,7 +54,7 @@ struct SessionRow {
     std::string agent_session;   // the agent's own session id (Claude's session_id)
 
     bool operator==(const SessionRow&) const = default;
-    bool live() const { return state != session_state::exited && state != session_state::failed; }
+    bool live() const { return state != agent_state::exited && state != session_state::failed; }
 };
 
 struct SessionsState {

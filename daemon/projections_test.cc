@@ -32,7 +32,7 @@ TEST_CASE("SessionStarted creates a starting session with its command and size")
     CHECK(row->command == std::vector<std::string>{"sh", "-c", "true"});
     CHECK(row->cwd == "/tmp");
     CHECK(row->agent == "shell");
-    CHECK(row->state == session_state::starting);
+    CHECK(row->state == agent_state::starting);
     CHECK(row->state_since_us == 100);
     CHECK(row->cols == 80);
     CHECK(row->rows == 24);
@@ -44,13 +44,13 @@ TEST_CASE("output counts bytes and activity; StateChanged sets the state and wha
     SessionsState s;
     apply(s, at(started(1, "one"), 1, 100));
     apply(s, at(make_bytes_event(1, EventKind::OutputChunk, "hello"), 2, 200));
-    CHECK(s.find(1)->state == session_state::starting);
+    CHECK(s.find(1)->state == agent_state::starting);
     apply(s, at(make_json_event(1, EventKind::StateChanged, {{"from", "starting"}, {"to", "running"}, {"reason", "output"}}), 2, 200));
     apply(s, at(make_bytes_event(1, EventKind::OutputChunk, "abc"), 3, 300));
     apply(s, at(make_bytes_event(1, EventKind::InputSent, "ls\r"), 4, 400));
     const SessionRow* row = s.find(1);
     REQUIRE(row);
-    CHECK(row->state == session_state::running);
+    CHECK(row->state == agent_state::running);
     CHECK(row->state_since_us == 200);
     CHECK(row->bytes_out == 8);
     CHECK(row->bytes_in == 3);
@@ -58,7 +58,7 @@ TEST_CASE("output counts bytes and activity; StateChanged sets the state and wha
     apply(s, at(make_json_event(1, EventKind::StateChanged,
                                 {{"from", "running"}, {"to", "needs_permission"}, {"reason", "hook PermissionRequest"},
                                  {"tool", "Bash"}, {"tool_input", {{"command", "rm -rf build"}}}}), 5, 500));
-    CHECK(row->state == session_state::needs_permission);
+    CHECK(row->state == agent_state::needs_permission);
     CHECK(row->state_since_us == 500);
     CHECK(row->waiting_tool == "Bash");
     CHECK(row->waiting_input == "{\"command\":\"rm -rf build\"}");
@@ -71,7 +71,7 @@ TEST_CASE("exit by code and by signal are kept apart") {
     apply(s, at(started(2, "b"), 2, 1));
     apply(s, at(make_json_event(1, EventKind::SessionExited, {{"code", 3}}), 3, 50));
     apply(s, at(make_json_event(2, EventKind::SessionExited, {{"signal", 9}}), 4, 60));
-    CHECK(s.find(1)->state == session_state::exited);
+    CHECK(s.find(1)->state == agent_state::exited);
     CHECK(s.find(1)->exit_code == 3);
     CHECK_FALSE(s.find(1)->exit_signal);
     CHECK(s.find(2)->exit_signal == 9);
