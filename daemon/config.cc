@@ -9,6 +9,7 @@
 #include <set>
 
 #include "attach_client.h"
+#include "rules.h"
 
 namespace tether {
 
@@ -86,6 +87,7 @@ std::string default_config_path() {
 std::vector<ConfigError> check_config(const std::string& path, Config& out) {
     std::vector<ConfigError> errors;
     out.path = path;
+    out.rules = std::make_shared<RuleConfig>();
     YAML::Node root;
     try {
         root = YAML::LoadFile(path);
@@ -105,7 +107,20 @@ std::vector<ConfigError> check_config(const std::string& path, Config& out) {
         return errors;
     }
     try {
-        check_keys(path, root, {"daemon", "sessions", "attach", "hooks", "notifiers", "rules"}, "", errors);
+        check_keys(path, root, {"daemon", "sessions", "attach", "hooks", "plugin_path", "notifiers", "quiet_hours", "rules"}, "", errors);
+        if (YAML::Node pp = root["plugin_path"]; pp.IsDefined() && !pp.IsNull()) {
+            if (!pp.IsSequence()) {
+                errors.push_back(at(path, pp, "plugin_path must be a list of directories", "plugin_path: [~/my-plugins]"));
+            } else {
+                for (const auto& dir : pp) {
+                    if (!dir.IsScalar()) errors.push_back(at(path, dir, "plugin_path entries must be directory names"));
+                    else out.plugin_path.push_back(dir.Scalar());
+                }
+            }
+        }
+        auto rules = std::make_shared<RuleConfig>();
+        for (auto& e : parse_notifiers_and_rules(root, path, *rules)) errors.push_back(std::move(e));
+        out.rules = rules;
         if (YAML::Node h = section(path, root, "hooks", errors); h.IsMap()) {
             check_keys(path, h, {"permission_wait_s"}, "hooks", errors);
             read_number(path, h, "permission_wait_s", out.permission_wait_s, 0L, 86400L, errors);
@@ -136,6 +151,7 @@ std::vector<ConfigError> check_config(const std::string& path, Config& out) {
 
 Result<Config> load_config(const std::string& path) {
     Config c;
+    c.rules = std::make_shared<RuleConfig>();
     if (path.empty()) return c;
     auto errors = check_config(path, c);
     if (errors.empty()) return c;

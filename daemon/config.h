@@ -3,12 +3,15 @@
 // collects EVERY error with file:line:column and a hint, and refuses the whole file.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "result.h"
 
 namespace tether {
+
+struct RuleConfig;  // rules.h
 
 struct Config {
     std::string path;  // empty: built-in defaults, no file
@@ -17,6 +20,8 @@ struct Config {
     size_t client_buffer_kib = 4096;
     std::string detach_key = "^\\";
     long permission_wait_s = 120;  // how long a PermissionRequest hook waits for an answer
+    std::vector<std::string> plugin_path;  // extra directories searched for notifier plugins
+    std::shared_ptr<const RuleConfig> rules;  // notifiers, quiet hours, rules (never null once loaded)
 };
 
 struct ConfigError {

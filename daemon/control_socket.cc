@@ -44,12 +44,13 @@ void Connection::send_json(const nlohmann::json& j) {
 
 void Connection::send_bytes(std::string_view bytes) {
     if (!m_bev || m_closing) return;
-    while (!bytes.empty()) {
+    // At least one frame: an empty answer (a hook's "nothing to say") is an answer.
+    do {
         size_t n = std::min(bytes.size(), k_max_frame_body);
         std::string frame = encode_frame(FrameType::Bytes, bytes.substr(0, n));
         bufferevent_write(m_bev, frame.data(), frame.size());
         bytes.remove_prefix(n);
-    }
+    } while (!bytes.empty());
     if (output_pending() > m_output_limit) {
         log_warn("client " + std::to_string(m_id) + " reads too slowly; closing it");
         close();

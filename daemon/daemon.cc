@@ -28,6 +28,12 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
                                                options.paths.socket_path, options.paths.event_log());
     d->m_tracker = std::make_unique<AgentTracker>(d->m_loop, *d->m_store);
     d->m_hooks = std::make_unique<Hooks>(d->m_loop, *d->m_store, *d->m_tracker);
+    d->m_plugins = std::make_unique<PluginHost>(d->m_loop, PluginHostOptions{.search_path = plugin_search_path(options.config.plugin_path)});
+    Sessions* sessions = d->m_sessions.get();
+    d->m_notifications = std::make_unique<Notifications>(d->m_loop, *d->m_store, *d->m_hooks, *d->m_plugins,
+                                                         [sessions](int64_t id) { return sessions->attached(id); });
+    if (auto s = d->m_notifications->configure(*options.config.rules); !s)
+        return Error{"configuration " + options.paths.config_path + ": " + s.error().message};
 
     Daemon* self = d.get();
     d->m_server = std::make_unique<ControlServer>(
@@ -38,12 +44,15 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
     d->m_sigterm = std::make_unique<SignalWatcher>(d->m_loop, SIGTERM, [self] { self->request_stop("SIGTERM"); });
     d->m_sigint = std::make_unique<SignalWatcher>(d->m_loop, SIGINT, [self] { self->request_stop("SIGINT"); });
     // Reserved for config reload (rules and notifiers arrive with the config).
-    d->m_sighup = std::make_unique<SignalWatcher>(d->m_loop, SIGHUP, [] { log_info("SIGHUP: nothing to reload yet"); });
+    d->m_sighup = std::make_unique<SignalWatcher>(d->m_loop, SIGHUP, [self] { (void)self->reload_config(); });
 
     d->m_store->append(make_json_event(0, EventKind::DaemonStarted,
                                        {{"pid", getpid()}, {"version", TETHER_VERSION},
                                         {"schema", EventLog::k_schema_version}}));
     d->m_sessions->close_orphans();
+    d->record_config({});
+    if (auto resumed = d->m_notifications->resume(); !resumed) return resumed.error();
+    else if (*resumed > 0) log_info("redelivering " + std::to_string(*resumed) + " notifications left unconfirmed");
     if (auto s = d->m_store->flush(); !s) return s.error();
     log_info("tetherd " TETHER_VERSION " started: state " + options.paths.state_dir + ", socket " +
              options.paths.socket_path + ", config " +
@@ -55,6 +64,8 @@ Daemon::Daemon(const DaemonOptions& options, LockFile lock) : m_options(options)
 
 Daemon::~Daemon() {
     m_server.reset();
+    m_notifications.reset();
+    m_plugins.reset();
     m_hooks.reset();
     m_sessions.reset();
     m_store.reset();  // final flush
@@ -71,6 +82,64 @@ int Daemon::run() {
     }
     log_info("tetherd stopped (" + m_stop_reason + ")");
     return 0;
+}
+
+void Daemon::record_config(const Status& outcome) {
+    const RuleConfig& rules = m_notifications->rules();
+    nlohmann::json fact{{"path", m_options.paths.config_path}, {"ok", bool(outcome)},
+                        {"notifiers", rules.notifiers.size()}, {"rules", rules.rules.size()}};
+    if (!outcome) fact["errors"] = outcome.error().message;  // locations and hints, never option values
+    m_store->append(make_json_event(0, EventKind::ConfigLoaded, fact));
+}
+
+Status Daemon::reload_config() {
+    auto config = load_config(m_options.paths.config_path);
+    Status outcome = config ? m_notifications->configure(*config->rules) : Status(config.error());
+    if (!outcome) {
+        log_error("configuration reload refused, keeping the old one: " + outcome.error().message);
+    } else {
+        m_options.config = *config;
+        log_info("configuration reloaded from " + m_options.paths.config_path);
+    }
+    record_config(outcome);
+    return outcome;
+}
+
+void Daemon::cmd_rules_test(const std::shared_ptr<Connection>& conn, const nlohmann::json& req) {
+    Transition t;
+    if (const SessionRow* row = m_store->sessions().resolve(req.value("session", nlohmann::json()))) {
+        t.session_id = row->id;
+        t.session_name = row->name;
+        t.cwd = row->cwd;
+        t.agent = row->agent;
+        t.from = row->state;
+        t.previous_us = now_us() - row->state_since_us;
+    }
+    auto text = [&](const char* key, std::string& out) {
+        if (req.contains(key) && req[key].is_string()) out = req[key].get<std::string>();
+    };
+    text("name", t.session_name);
+    text("cwd", t.cwd);
+    text("agent", t.agent);
+    text("from", t.from);
+    text("to", t.to);
+    text("tool", t.tool);
+    text("message", t.message);
+    text("question", t.question);
+    if (req.contains("tool_input")) t.tool_input = req["tool_input"];
+    if (req.contains("previous_s") && req["previous_s"].is_number()) t.previous_us = static_cast<int64_t>(req["previous_s"].get<double>() * 1e6);
+    t.attached = req.value("attached", false);
+    if (t.to.empty()) return conn->reply_error(req, "rules test: give the new state (--to)");
+    nlohmann::json verdicts = nlohmann::json::array();
+    for (const auto& v : m_notifications->dry_run(t)) {
+        nlohmann::json actions = nlohmann::json::array();
+        for (const auto& a : v.actions) actions.push_back(describe_action(a));
+        verdicts.push_back({{"rule", v.rule}, {"matched", v.matched}, {"decides", v.decides}, {"why", v.why}, {"actions", actions}});
+    }
+    std::string quiet;
+    bool in_quiet = in_quiet_hours(m_notifications->rules(), t.to, now_us(), &quiet);
+    conn->reply_ok(req, {{"verdicts", verdicts}, {"quiet_hours", in_quiet ? quiet : ""},
+                         {"transition", {{"session", t.session_name}, {"from", t.from}, {"to", t.to}, {"tool", t.tool}}}});
 }
 
 void Daemon::request_stop(const std::string& reason) {
@@ -148,6 +217,11 @@ void Daemon::handle(const std::shared_ptr<Connection>& conn, const nlohmann::jso
     } else if (cmd == "rebuild") {
         if (auto s = m_store->rebuild(); !s) return conn->reply_error(req, s.error().message);
         conn->reply_ok(req, {{"events", m_store->log().durable_seq()}, {"sessions", m_store->sessions().sessions.size()}});
+    } else if (cmd == "config_reload") {
+        if (auto s = reload_config(); !s) return conn->reply_error(req, s.error().message);
+        conn->reply_ok(req, {{"path", m_options.paths.config_path}});
+    } else if (cmd == "rules_test") {
+        cmd_rules_test(conn, req);
     } else if (cmd == "stop") {
         // Stop once the reply has left, so the client learns that it was heard.
         std::string reason = "stop requested by client pid " + std::to_string(conn->peer_pid());

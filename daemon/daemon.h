@@ -11,6 +11,8 @@
 #include "event_loop.h"
 #include "hooks.h"
 #include "lock_file.h"
+#include "notifications.h"
+#include "plugin_host.h"
 #include "paths.h"
 #include "sessions.h"
 #include "store.h"
@@ -34,11 +36,15 @@ public:
 
     int run();  // until SIGTERM/SIGINT or a stop request
     void request_stop(const std::string& reason);
+    // Re-reads the configuration; an invalid one is refused and the old one kept.
+    Status reload_config();
 
 private:
     Daemon(const DaemonOptions& options, LockFile lock);
     void handle(const std::shared_ptr<Connection>& conn, const nlohmann::json& req);
     nlohmann::json session_json(const SessionRow& row) const;
+    void record_config(const Status& outcome);
+    void cmd_rules_test(const std::shared_ptr<Connection>& conn, const nlohmann::json& req);
 
     DaemonOptions m_options;
     LockFile m_lock;
@@ -47,6 +53,8 @@ private:
     std::unique_ptr<Sessions> m_sessions;
     std::unique_ptr<AgentTracker> m_tracker;
     std::unique_ptr<Hooks> m_hooks;
+    std::unique_ptr<PluginHost> m_plugins;
+    std::unique_ptr<Notifications> m_notifications;
     std::unique_ptr<ControlServer> m_server;
     std::unique_ptr<SignalWatcher> m_sigterm, m_sigint, m_sighup;
     std::string m_stop_reason;

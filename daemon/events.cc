@@ -40,6 +40,7 @@ constexpr std::array k_kind_names{
     KindName{EventKind::EscalationScheduled, "EscalationScheduled"},
     KindName{EventKind::EscalationCancelled, "EscalationCancelled"},
     KindName{EventKind::Acknowledged, "Acknowledged"},
+    KindName{EventKind::ConfigLoaded, "ConfigLoaded"},
 };
 
 }  // namespace

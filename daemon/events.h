@@ -32,13 +32,15 @@
 //                        "by": "cli"|"rule"|"ui", "message", "always", "latency_ms"}
 // 19 AgentNotified      {"state": "needs_answer"|"idle"|"running", "message"}  `tether notify`
 // 20 ScreenPromptSeen   {"prompt": "trust"|"permission", "text"}
-// 21 NotificationQueued {"rule", "notifier", "cause": <seq>, "escalation", "message": {...}}
+// 21 NotificationQueued {"rule", "notifier", "cause": <seq>, "escalation_of": <seq of its
+//                        EscalationScheduled, when it is one>, "message": {...}}
 //                        its seq is the delivery's idempotency key
 // 22 NotificationSent   {"queued": <seq>, "attempt", "latency_ms"}
 // 23 NotificationFailed {"queued": <seq>, "attempt", "error", "final", "retry_in_ms"}
 // 24 EscalationScheduled {"rule", "cause": <seq>, "due_us", "notifiers": [..], "state"}
 // 25 EscalationCancelled {"escalation": <seq>, "reason"}
 // 26 Acknowledged       {"by": "attach"|"answer"|"cli"|"ui"}
+// 27 ConfigLoaded       {"path", "ok", "errors": [..], "notifiers", "rules"}   start and reload
 #pragma once
 
 #include <cstdint>
@@ -77,6 +79,7 @@ enum class EventKind : uint16_t {
     EscalationScheduled = 24,
     EscalationCancelled = 25,
     Acknowledged = 26,
+    ConfigLoaded = 27,
 };
 
 // The one name table. Returns nullopt for a number this build does not know.

@@ -79,6 +79,8 @@ bool Hooks::handle(const std::shared_ptr<Connection>& conn, const std::string& c
         cmd_notify(conn, req);
     } else if (cmd == "wait") {
         cmd_wait(conn, req);
+    } else if (cmd == "ack") {
+        cmd_ack(conn, req);
     } else {
         return false;
     }
@@ -226,6 +228,16 @@ void Hooks::cmd_notify(const std::shared_ptr<Connection>& conn, const nlohmann::
     nlohmann::json fact{{"state", state}};
     if (req.contains("message") && req["message"].is_string()) fact["message"] = req["message"];
     m_store.append(make_json_event(row->id, EventKind::AgentNotified, fact));
+    std::weak_ptr<Connection> weak = conn;
+    m_store.when_durable([weak, req] {
+        if (auto c = weak.lock()) c->reply_ok(req);
+    });
+}
+
+void Hooks::cmd_ack(const std::shared_ptr<Connection>& conn, const nlohmann::json& req) {
+    const SessionRow* row = m_store.sessions().resolve(req.value("session", nlohmann::json()));
+    if (!row) return conn->reply_error(req, "ack: no such session: " + dump_json(req.value("session", nlohmann::json())));
+    m_store.append(make_json_event(row->id, EventKind::Acknowledged, {{"by", req.value("by", "cli")}}));
     std::weak_ptr<Connection> weak = conn;
     m_store.when_durable([weak, req] {
         if (auto c = weak.lock()) c->reply_ok(req);

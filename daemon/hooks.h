@@ -50,6 +50,7 @@ private:
     void cmd_decide(const std::shared_ptr<Connection>& conn, const nlohmann::json& req, bool allow);
     void cmd_notify(const std::shared_ptr<Connection>& conn, const nlohmann::json& req);
     void cmd_wait(const std::shared_ptr<Connection>& conn, const nlohmann::json& req);
+    void cmd_ack(const std::shared_ptr<Connection>& conn, const nlohmann::json& req);
 
     EventLoop& m_loop;
     Store& m_store;

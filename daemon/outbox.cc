@@ -23,11 +23,10 @@ Outbox::Outbox(EventLoop& loop, Store& store, Sender sender, OutboxOptions optio
 Outbox::~Outbox() = default;
 
 int64_t Outbox::enqueue(int64_t session, const std::string& rule, const std::string& notifier, int64_t cause,
-                        bool escalation, const nlohmann::json& message) {
-    const Event& ev = m_store.append(make_json_event(session, EventKind::NotificationQueued,
-                                                     {{"rule", rule}, {"notifier", notifier}, {"cause", cause},
-                                                      {"escalation", escalation}, {"message", message}}));
-    return ev.seq;
+                        int64_t escalation_of, const nlohmann::json& message) {
+    nlohmann::json fact{{"rule", rule}, {"notifier", notifier}, {"cause", cause}, {"message", message}};
+    if (escalation_of) fact["escalation_of"] = escalation_of;
+    return m_store.append(make_json_event(session, EventKind::NotificationQueued, fact)).seq;
 }
 
 void Outbox::on_committed(const Event& ev) {

@@ -38,9 +38,10 @@ public:
     Outbox(EventLoop& loop, Store& store, Sender sender, OutboxOptions options = {});
     ~Outbox();
 
-    // Appends NotificationQueued; delivery starts once it is committed.
+    // Appends NotificationQueued; delivery starts once it is committed. escalation_of:
+    // the EscalationScheduled seq this fulfils, 0 for a first notification.
     int64_t enqueue(int64_t session, const std::string& rule, const std::string& notifier, int64_t cause,
-                    bool escalation, const nlohmann::json& message);
+                    int64_t escalation_of, const nlohmann::json& message);
     // At start-up: re-queues (in memory) every delivery the log does not show finished.
     Result<size_t> resume();
     size_t in_flight() const { return m_items.size(); }

@@ -61,7 +61,7 @@ struct Harness {
 TEST_CASE("a queued notification is delivered once, with its seq as the idempotency key") {
     Harness h;
     Outbox outbox(h.loop, *h.store, h.sender(), OutboxOptions{.max_attempts = 3, .base_backoff_ms = 1, .max_backoff_ms = 2});
-    int64_t key = outbox.enqueue(1, "rule", "fake", 0, false, {{"title", "hi"}});
+    int64_t key = outbox.enqueue(1, "rule", "fake", 0, 0, {{"title", "hi"}});
     h.run_until([&] { return !h.events(EventKind::NotificationSent).empty(); });
     REQUIRE(h.calls.size() == 1);
     CHECK(h.calls[0] == std::make_pair(key, 1));
@@ -79,7 +79,7 @@ TEST_CASE("retryable failures are retried with backoff until success") {
         else done(true, false, "");
     };
     Outbox outbox(h.loop, *h.store, h.sender(), OutboxOptions{.max_attempts = 5, .base_backoff_ms = 1, .max_backoff_ms = 4});
-    int64_t key = outbox.enqueue(1, "rule", "fake", 0, false, {});
+    int64_t key = outbox.enqueue(1, "rule", "fake", 0, 0, {});
     h.run_until([&] { return !h.events(EventKind::NotificationSent).empty(); });
     auto failed = h.events(EventKind::NotificationFailed);
     REQUIRE(failed.size() == 2);
@@ -95,14 +95,14 @@ TEST_CASE("a permanent failure, or the last attempt, is final") {
     Harness h;
     h.behaviour = [](Outbox::SendDone done) { done(false, false, "bad request"); };
     Outbox outbox(h.loop, *h.store, h.sender(), OutboxOptions{.max_attempts = 5, .base_backoff_ms = 1, .max_backoff_ms = 2});
-    outbox.enqueue(1, "rule", "fake", 0, false, {});
+    outbox.enqueue(1, "rule", "fake", 0, 0, {});
     h.run_until([&] { return !h.events(EventKind::NotificationFailed).empty(); });
     auto failed = h.events(EventKind::NotificationFailed);
     REQUIRE(failed.size() == 1);
     CHECK(failed[0].json()["final"] == true);
 
     h.behaviour = [](Outbox::SendDone done) { done(false, true, "timeout"); };
-    outbox.enqueue(1, "rule", "fake", 0, false, {});
+    outbox.enqueue(1, "rule", "fake", 0, 0, {});
     h.run_until([&] { return h.events(EventKind::NotificationFailed).size() == 4; });
     CHECK(outbox.in_flight() == 1);
 }
@@ -113,9 +113,9 @@ TEST_CASE("a restart resumes what was queued and not confirmed, counting earlier
     {
         // Nothing is sent by this first outbox: its sender never calls back (a crash).
         Outbox outbox(h.loop, *h.store, [](const std::string&, const nlohmann::json&, int64_t, int, Outbox::SendDone) {}, {});
-        done_key = outbox.enqueue(1, "r", "fake", 0, false, {{"n", 1}});
-        pending_key = outbox.enqueue(1, "r", "fake", 0, false, {{"n", 2}});
-        failed_key = outbox.enqueue(1, "r", "fake", 0, false, {{"n", 3}});
+        done_key = outbox.enqueue(1, "r", "fake", 0, 0, {{"n", 1}});
+        pending_key = outbox.enqueue(1, "r", "fake", 0, 0, {{"n", 2}});
+        failed_key = outbox.enqueue(1, "r", "fake", 0, 0, {{"n", 3}});
         h.store->append(make_json_event(1, EventKind::NotificationSent, {{"queued", done_key}, {"attempt", 1}}));
         h.store->append(make_json_event(1, EventKind::NotificationFailed,
                                         {{"queued", pending_key}, {"attempt", 1}, {"error", "x"}, {"final", false}}));

@@ -239,6 +239,8 @@ void Sessions::cmd_attach(const std::shared_ptr<Connection>& conn, const nlohman
     });
     m_store.append(make_json_event(id, EventKind::ClientAttached,
                                    {{"client", conn->id()}, {"read_only", read_only}, {"cols", cols}, {"rows", rows}}));
+    // Looking at the session is the acknowledgement that cancels pending escalations.
+    m_store.append(make_json_event(id, EventKind::Acknowledged, {{"by", "attach"}}));
 }
 
 void Sessions::cmd_detach(const std::shared_ptr<Connection>& conn, const nlohmann::json& req) {
@@ -321,6 +323,11 @@ void Sessions::cmd_screen(const std::shared_ptr<Connection>& conn, const nlohman
         body["screen"] = ansi ? screen.render_screen() : screen.text();
         conn->reply_ok(req, body);
     });
+}
+
+bool Sessions::attached(int64_t session) {
+    auto it = m_sessions.find(session);
+    return it != m_sessions.end() && it->second->client_count() > 0;
 }
 
 void Sessions::shutdown() {

@@ -26,6 +26,8 @@ public:
     // True when cmd was a session command (and has been answered or will be).
     bool handle(const std::shared_ptr<Connection>& conn, const std::string& cmd, const nlohmann::json& req);
     void shutdown();
+    // Is a client attached to the session (the user is looking at it)?
+    bool attached(int64_t session);
 
 private:
     void on_committed(const Event& ev);

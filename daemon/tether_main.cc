@@ -17,6 +17,10 @@
 
 #include "attach_client.h"
 #include "claude_settings.h"
+#include "config.h"
+#include "event_loop.h"
+#include "plugin_host.h"
+#include "rules.h"
 #include "client.h"
 #include "events.h"
 #include "paths.h"
@@ -402,6 +406,65 @@ int cmd_hooks(const std::string& what, bool project, long wait_s) {
     return 0;
 }
 
+int cmd_config_check(const Globals& g, const std::string& file) {
+    std::string path = file.empty() ? g.paths().config_path : file;
+    if (path.empty()) {
+        std::printf("no configuration file (%s does not exist): the defaults apply\n", default_config_path().c_str());
+        return 0;
+    }
+    auto config = load_config(path);
+    if (!config) return fail(config.error().message);
+    // Load every notifier's plugin and check its options, as the daemon will.
+    EventLoop loop;
+    PluginHost host(loop, PluginHostOptions{.search_path = plugin_search_path(config->plugin_path)});
+    std::string errors;
+    for (const auto& [name, n] : config->rules->notifiers) {
+        PluginOptions options;
+        for (const auto& o : n.options) options[o.key] = o.value;
+        auto id = host.create(n.plugin, options, name);
+        if (!id) errors += "\n  notifier " + name + ": " + id.error().message;
+        else host.destroy(*id);
+    }
+    if (!errors.empty()) return fail(path + ": notifiers that cannot be loaded:" + errors);
+    std::printf("%s: ok (%zu notifiers, %zu rules, %zu quiet-hours windows)\n", path.c_str(), config->rules->notifiers.size(),
+                config->rules->rules.size(), config->rules->quiet_hours.size());
+    for (const auto& [name, n] : config->rules->notifiers) std::printf("  %s\n", describe_notifier(n).c_str());
+    return 0;
+}
+
+int cmd_rules_test(const Globals& g, json req, bool from_stdin, bool as_json) {
+    if (from_stdin) {
+        std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+        auto j = json::parse(text, nullptr, false);
+        if (j.is_discarded() || !j.is_object()) return fail("rules test: stdin is not a JSON object", k_exit_usage);
+        // A StateChanged payload, or any object with the same fields.
+        for (auto it = j.begin(); it != j.end(); ++it) req[it.key()] = it.value();
+    }
+    auto c = connect_or_explain(g, true);
+    if (!c) return k_exit_unreachable;
+    req["cmd"] = "rules_test";
+    auto r = c->request(req);
+    if (!r) return fail(r.error().message);
+    if (as_json) {
+        std::cout << r->dump(2) << "\n";
+        return 0;
+    }
+    auto& t = (*r)["transition"];
+    std::printf("transition: %s %s -> %s%s\n", t["session"].get<std::string>().c_str(), t["from"].get<std::string>().c_str(),
+                t["to"].get<std::string>().c_str(), t["tool"].get<std::string>().empty() ? "" : (" (" + t["tool"].get<std::string>() + ")").c_str());
+    if (!(*r)["quiet_hours"].get<std::string>().empty()) std::printf("quiet hours: %s\n", (*r)["quiet_hours"].get<std::string>().c_str());
+    bool any = false;
+    for (auto& v : (*r)["verdicts"]) {
+        std::printf("  %-24s %s%s\n", v["rule"].get<std::string>().c_str(),
+                    v["decides"].get<bool>() ? "DECIDES" : v["matched"].get<bool>() ? "matches (an earlier rule decides)" : "no: ",
+                    v["matched"].get<bool>() ? "" : v["why"].get<std::string>().c_str());
+        for (auto& a : v["actions"]) std::printf("      would %s\n", a.get<std::string>().c_str());
+        any = any || v["decides"].get<bool>();
+    }
+    if (!any) std::printf("no rule matches: nothing would be sent\n");
+    return 0;
+}
+
 int cmd_admin(const Globals& g, const std::string& what) {
     auto c = connect_or_explain(g, true);
     if (!c) return k_exit_unreachable;
@@ -562,6 +625,10 @@ int main(int argc, char** argv) {
     wait->add_option("--timeout", timeout_s, "Give up after this many seconds (exit 1)");
     wait->callback([&] { rc = cmd_wait(g, session, until, timeout_s); });
 
+    auto* ack = app.add_subcommand("ack", "Acknowledge a session: cancels its pending escalations");
+    ack->add_option("session", session, "Session id or name")->required();
+    ack->callback([&] { rc = cmd_simple(g, {{"cmd", "ack"}, {"session", session_ref(session)}}, nullptr); });
+
     auto* hook = app.add_subcommand("hook", "What an agent's hook runs (fails open; see tether-hook)");
     hook->allow_extras();
     hook->callback([&] {
@@ -588,6 +655,45 @@ int main(int argc, char** argv) {
             sub->add_option("--wait", hooks_wait, "Seconds a permission request waits for an answer from tether");
         sub->callback([&, what] { rc = cmd_hooks(what, project, hooks_wait); });
     }
+
+    std::string config_file;
+    auto* config = app.add_subcommand("config", "Check or reload the configuration");
+    config->require_subcommand(1);
+    auto* check = config->add_subcommand("check", "Check a configuration file: every error with file:line:column");
+    check->add_option("file", config_file, "The file (default: the daemon's, see --config)");
+    check->callback([&] { rc = cmd_config_check(g, config_file); });
+    config->add_subcommand("reload", "Make the daemon re-read its configuration (kept as it was if invalid)")->callback([&] {
+        rc = cmd_simple(g, {{"cmd", "config_reload"}}, [](const json& r) { std::printf("reloaded %s\n", r["path"].get<std::string>().c_str()); });
+    });
+
+    std::string t_from, t_to, t_tool, t_input, t_message;
+    double t_previous = -1;
+    bool t_attached = false, t_stdin = false;
+    auto* rules = app.add_subcommand("rules", "The notification rules");
+    rules->require_subcommand(1);
+    auto* rtest = rules->add_subcommand("test", "Dry-run a transition through the rules: what would be sent (nothing is)");
+    rtest->add_option("-s,--session", session, "Take name, cwd, agent and current state from this session");
+    rtest->add_option("--from", t_from, "The previous state");
+    rtest->add_option("--to", t_to, "The new state (needs_permission, needs_answer, idle, ...)");
+    rtest->add_option("--tool", t_tool, "The tool waited for");
+    rtest->add_option("--input", t_input, "The tool's command (tool_input.command)");
+    rtest->add_option("-m,--message", t_message, "The agent's message");
+    rtest->add_option("--previous", t_previous, "Seconds spent in the previous state");
+    rtest->add_flag("--attached", t_attached, "As if a client were attached");
+    rtest->add_flag("--stdin", t_stdin, "Read the transition as JSON on stdin (e.g. a StateChanged payload)");
+    rtest->add_flag("--json", as_json, "Machine-readable output");
+    rtest->callback([&] {
+        json req = json::object();
+        if (!session.empty()) req["session"] = session_ref(session);
+        if (!t_from.empty()) req["from"] = t_from;
+        if (!t_to.empty()) req["to"] = t_to;
+        if (!t_tool.empty()) req["tool"] = t_tool;
+        if (!t_input.empty()) req["tool_input"] = {{"command", t_input}};
+        if (!t_message.empty()) req["message"] = t_message;
+        if (t_previous >= 0) req["previous_s"] = t_previous;
+        req["attached"] = t_attached;
+        rc = cmd_rules_test(g, req, t_stdin, as_json);
+    });
 
     auto* admin = app.add_subcommand("admin", "Maintenance of the event log and its projections");
     admin->require_subcommand(1);

@@ -1,0 +1,123 @@
+/* The notifier plugin ABI: the only thing tetherd and a notifier plugin share. Pure C99.
+ * A plugin is a shared library (tether-notifier-<name>.so) that exports one symbol,
+ * notifier_plugin_entry. C++ authors use notifier_sdk.hpp instead of writing this by hand.
+ *
+ * Versioning: the host loads a plugin only if its abi_major equals NOTIFIER_ABI_MAJOR and
+ * its abi_minor is <= the host's. Structs are never reordered; new fields are only ever
+ * appended, with a minor bump. Every struct starts with abi_major, abi_minor, struct_size
+ * (sizeof as its writer compiled it): a reader checks struct_size before reading a field
+ * that a newer minor appended (NOTIFIER_HAS_FIELD).
+ *
+ * Memory: strings are UTF-8, NUL-terminated, and borrowed for the length of one call;
+ * copy what you keep. Neither side frees the other's memory. Errors are an int plus text
+ * written into the caller's buffer (always NUL-terminated, truncated to errlen).
+ *
+ * Threads: create and destroy are called on the host's main thread. send is called on
+ * worker threads, possibly concurrently for the same instance: guard shared state. A send
+ * that exceeds the host's timeout is reported as a retryable failure while the call is
+ * left to finish on its own thread; destroy is called only after every send on that
+ * instance has returned (on whichever thread the last one ran). No exception, longjmp or
+ * signal may leave a plugin function. */
+#ifndef TETHER_NOTIFIER_ABI_H
+#define TETHER_NOTIFIER_ABI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NOTIFIER_ABI_MAJOR 1
+#define NOTIFIER_ABI_MINOR 0
+
+/* send() results. */
+#define NOTIFIER_OK 0
+#define NOTIFIER_RETRY 1 /* transient (network down, HTTP 5xx, rate limit): try again later */
+#define NOTIFIER_FAIL 2  /* permanent (HTTP 4xx, bad message): do not retry */
+
+/* The size of the error buffers the host passes; plugins must still honour errlen. */
+#define NOTIFIER_ERROR_MAX 1024
+
+/* Log levels for notifier_host.log. */
+#define NOTIFIER_LOG_DEBUG 0
+#define NOTIFIER_LOG_INFO 1
+#define NOTIFIER_LOG_WARN 2
+#define NOTIFIER_LOG_ERROR 3
+
+/* True when the struct at p (with a struct_size member) contains member field. */
+#define NOTIFIER_HAS_FIELD(p, type, field) \
+    ((p)->struct_size >= offsetof(type, field) + sizeof(((type *)0)->field))
+
+/* One option: a flat key/value pair of strings (no nesting; numbers are text). */
+typedef struct notifier_kv {
+    const char *key;
+    const char *value;
+} notifier_kv;
+
+/* What the host offers a plugin. Valid from create until destroy returns. The callbacks
+ * may be called from any thread, including from inside create and send. */
+typedef struct notifier_host {
+    uint32_t abi_major, abi_minor, struct_size;
+    void *ctx; /* pass back as the first argument of the callbacks */
+    /* A line for the daemon's diagnostic log. Never pass secrets. */
+    void (*log)(void *ctx, int level, const char *text);
+    /* A condition the daemon records as an event and may show the user, e.g.
+     * code "no_audio_device", text "no ALSA device; sounds are silent". */
+    void (*event)(void *ctx, const char *code, const char *text);
+} notifier_host;
+
+/* One notification to deliver. Every string member is non-NULL ("" when absent). */
+typedef struct notifier_message {
+    uint32_t abi_major, abi_minor, struct_size;
+    const char *idempotency_key; /* the same on every attempt (the queued event's seq) */
+    uint32_t attempt;            /* 1 on the first try */
+    int64_t time_ms;             /* when the notification was raised, unix milliseconds */
+    const char *rule;            /* name of the rule that matched */
+    const char *session_id;
+    const char *session_name;
+    const char *agent;      /* "claude", "codex", ... */
+    const char *state_from; /* the agent state transition that caused it */
+    const char *state_to;
+    const char *kind; /* "permission", "question", "done", "error", "idle", ... */
+    const char *title;
+    const char *body;
+    const char *tool;            /* for permission: the tool asking */
+    const char *tool_input_json; /* its input as JSON text, or "" */
+    const char *cwd;
+    const char *message;      /* the agent's own words, when it gave any */
+    const char *json_payload; /* everything above as one JSON object, for forwarders */
+    const notifier_kv *rule_options; /* per-rule options, e.g. sound file or volume */
+    size_t rule_options_len;
+} notifier_message;
+
+/* The plugin's description of itself, returned by notifier_plugin_entry. Static storage. */
+typedef struct notifier_plugin {
+    uint32_t abi_major, abi_minor, struct_size; /* NOTIFIER_ABI_*, sizeof(notifier_plugin) */
+    const char *name;        /* "webhook": matches tether-notifier-<name>.so */
+    const char *description; /* one line */
+    /* Returns an instance, or NULL with the reason in err (e.g. "bad options: url is
+     * required"). host stays valid until destroy returns. */
+    void *(*create)(const notifier_host *host, const notifier_kv *opts, size_t n_opts, char *err,
+                    size_t errlen);
+    /* NOTIFIER_OK, or NOTIFIER_RETRY / NOTIFIER_FAIL with the reason in err. */
+    int (*send)(void *self, const notifier_message *m, char *err, size_t errlen);
+    void (*destroy)(void *self);
+} notifier_plugin;
+
+typedef const notifier_plugin *(*notifier_plugin_entry_fn)(void);
+
+#if defined(__GNUC__)
+#define NOTIFIER_EXPORT __attribute__((visibility("default")))
+#else
+#define NOTIFIER_EXPORT
+#endif
+
+/* The one exported symbol. Build plugins with -fvisibility=hidden. */
+NOTIFIER_EXPORT const notifier_plugin *notifier_plugin_entry(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TETHER_NOTIFIER_ABI_H */

@@ -1,0 +1,91 @@
+// tether-notifier-fake: a notifier that records every message it is sent as one JSON line
+// in a file, so the plugin host (and e2e scenarios) can be tested without a network.
+// Options: file (required), fail_first=N (the first N sends return RETRY "simulated
+// failure"), sleep_ms=N (sleep in send, after recording, to test timeouts),
+// throw=send|send-nonstd|create (throw inside the plugin to prove the SDK catches it),
+// event=<text> (report it through notifier_host.event at create, code "fake_event").
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "notifier_sdk.hpp"
+
+namespace {
+
+class FakeNotifier {
+public:
+    FakeNotifier(notifier_sdk::Host host, const notifier_sdk::Options& o)
+        : m_host(host),
+          m_file(o.required("file")),
+          m_fail_first(o.integer("fail_first", 0, 0, 1000000)),
+          m_sleep_ms(o.integer("sleep_ms", 0, 0, 600000)),
+          m_throw(o.get("throw", "")) {
+        o.reject_unknown({"file", "fail_first", "sleep_ms", "throw", "event"});
+        if (m_throw != "" && m_throw != "send" && m_throw != "send-nonstd" && m_throw != "create")
+            throw notifier_sdk::BadOptions("throw: expected send, send-nonstd or create, got \"" + m_throw + "\"");
+        if (m_throw == "create") throw std::runtime_error("simulated exception in create");
+        if (auto text = o.optional("event")) m_host.event("fake_event", *text);
+        m_host.info("recording to " + m_file);
+    }
+
+    void send(const notifier_sdk::Message& m) {
+        if (m_throw == "send") throw std::runtime_error("simulated exception in send");
+        if (m_throw == "send-nonstd") throw 42;
+        long n = ++m_calls;
+        record(m, n);
+        if (m_sleep_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(m_sleep_ms));
+        if (n <= m_fail_first) throw notifier_sdk::Retry("simulated failure " + std::to_string(n));
+    }
+
+private:
+    void record(const notifier_sdk::Message& m, long call) {
+        nlohmann::json options = nlohmann::json::object();
+        auto ro = m.rule_options();
+        for (size_t i = 0; i < ro.size(); ++i) options[ro[i].key] = ro[i].value;
+        nlohmann::json line = {
+            {"call", call},
+            {"idempotency_key", m.idempotency_key()},
+            {"attempt", m.attempt()},
+            {"time_ms", m.time_ms()},
+            {"rule", m.rule()},
+            {"session_id", m.session_id()},
+            {"session_name", m.session_name()},
+            {"agent", m.agent()},
+            {"state_from", m.state_from()},
+            {"state_to", m.state_to()},
+            {"kind", m.kind()},
+            {"title", m.title()},
+            {"body", m.body()},
+            {"tool", m.tool()},
+            {"tool_input_json", m.tool_input_json()},
+            {"cwd", m.cwd()},
+            {"message", m.message()},
+            {"json_payload", m.json_payload()},
+            {"rule_options", options},
+        };
+        std::string text = line.dump() + "\n";
+        std::lock_guard lock(m_mutex);  // send runs concurrently: one whole line per write
+        std::ofstream out(m_file, std::ios::app | std::ios::binary);
+        out << text;
+        out.flush();
+        if (!out) throw notifier_sdk::Retry("cannot append to " + m_file);
+    }
+
+    notifier_sdk::Host m_host;
+    std::string m_file;
+    long long m_fail_first;
+    long long m_sleep_ms;
+    std::string m_throw;
+    std::atomic<long> m_calls{0};
+    std::mutex m_mutex;
+};
+
+}  // namespace
+
+NOTIFIER_PLUGIN(FakeNotifier, "fake", "records every message as a JSON line in a file (tests)")
