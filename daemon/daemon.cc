@@ -218,8 +218,15 @@ void Daemon::handle(const std::shared_ptr<Connection>& conn, const nlohmann::jso
         if (auto s = m_store->rebuild(); !s) return conn->reply_error(req, s.error().message);
         conn->reply_ok(req, {{"events", m_store->log().durable_seq()}, {"sessions", m_store->sessions().sessions.size()}});
     } else if (cmd == "config_reload") {
-        if (auto s = reload_config(); !s) return conn->reply_error(req, s.error().message);
-        conn->reply_ok(req, {{"path", m_options.paths.config_path}});
+        Status outcome = reload_config();
+        std::weak_ptr<Connection> weak = conn;
+        // Answered once the ConfigLoaded fact is durable, like every acknowledgement.
+        m_store->when_durable([weak, req, outcome, path = m_options.paths.config_path] {
+            auto c = weak.lock();
+            if (!c) return;
+            if (!outcome) c->reply_error(req, outcome.error().message);
+            else c->reply_ok(req, {{"path", path}});
+        });
     } else if (cmd == "rules_test") {
         cmd_rules_test(conn, req);
     } else if (cmd == "stop") {

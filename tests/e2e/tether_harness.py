@@ -228,7 +228,9 @@ KIND = {"DaemonStarted": 1, "DaemonStopped": 2, "SessionStarted": 3, "SessionSpa
         "InputSent": 6, "Resized": 7, "SessionExited": 8, "TitleChanged": 9, "BellRang": 10,
         "TerminalNotified": 11, "MarkerAdded": 12, "ClientAttached": 13, "ClientDetached": 14,
         "HookReceived": 15, "StateChanged": 16, "PermissionRequested": 17, "PermissionDecided": 18,
-        "AgentNotified": 19, "ScreenPromptSeen": 20}
+        "AgentNotified": 19, "ScreenPromptSeen": 20, "NotificationQueued": 21, "NotificationSent": 22,
+        "NotificationFailed": 23, "EscalationScheduled": 24, "EscalationCancelled": 25, "Acknowledged": 26,
+        "ConfigLoaded": 27}
 
 
 class Tmux:

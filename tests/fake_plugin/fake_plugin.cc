@@ -38,8 +38,9 @@ public:
         if (m_throw == "send") throw std::runtime_error("simulated exception in send");
         if (m_throw == "send-nonstd") throw 42;
         long n = ++m_calls;
-        record(m, n);
+        // Sleep first, like a slow network: the receiver has the message only at the end.
         if (m_sleep_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(m_sleep_ms));
+        record(m, n);
         if (n <= m_fail_first) throw notifier_sdk::Retry("simulated failure " + std::to_string(n));
     }
 
