@@ -123,7 +123,8 @@ void Hooks::on_payload(const std::shared_ptr<Connection>& conn, const nlohmann::
         return;
     }
     int64_t session = session_for(req, agent, payload);
-    const Event& hook = m_store.append(make_json_event(session, EventKind::HookReceived, {{"agent", agent}, {"payload", payload}}));
+    const Event& hook =
+        m_store.append(make_json_event(session, EventKind::HookReceived, {{"agent", agent}, {"payload", payload}}), /*urgent=*/true);
     int64_t hook_seq = hook.seq;
     std::string name = str(payload, "hook_event_name");
     if (name == "SessionEnd")
@@ -175,7 +176,7 @@ void Hooks::resolve(int64_t request, const PermissionDecision& d) {
                         {"latency_ms", (now_us() - p->started_us) / 1000}};
     if (!d.message.empty()) fact["message"] = d.message;
     if (d.always) fact["always"] = true;
-    m_store.append(make_json_event(p->session, EventKind::PermissionDecided, fact));
+    m_store.append(make_json_event(p->session, EventKind::PermissionDecided, fact), /*urgent=*/true);
     if (auto conn = p->conn.lock()) {
         conn->on_close = nullptr;
         // "ask": no output, so the agent shows its own prompt, as without tether.
@@ -227,7 +228,7 @@ void Hooks::cmd_notify(const std::shared_ptr<Connection>& conn, const nlohmann::
     if (!row->live()) return conn->reply_error(req, "notify: session " + row->name + " has ended");
     nlohmann::json fact{{"state", state}};
     if (req.contains("message") && req["message"].is_string()) fact["message"] = req["message"];
-    m_store.append(make_json_event(row->id, EventKind::AgentNotified, fact));
+    m_store.append(make_json_event(row->id, EventKind::AgentNotified, fact), /*urgent=*/true);
     std::weak_ptr<Connection> weak = conn;
     m_store.when_durable([weak, req] {
         if (auto c = weak.lock()) c->reply_ok(req);

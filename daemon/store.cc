@@ -19,10 +19,11 @@ Store::~Store() {
 
 Status Store::load() { return m_projections.load(*m_log); }
 
-const Event& Store::append(Event ev) {
+const Event& Store::append(Event ev, bool urgent) {
     const Event& staged = m_log->append(std::move(ev));
     m_projections.apply(staged);
-    schedule();
+    if (urgent) m_timer.arm_ms(0);
+    else schedule();
     return staged;
 }
 
@@ -62,6 +63,9 @@ Status Store::flush() {
     }
     if (was_backlogged && !backlogged())
         for (auto& fn : m_drain_listeners) run_guarded("drain listener", fn);
+    // Facts derived by listeners (a state change, a queued notification) follow their
+    // cause at once rather than a group interval later.
+    if (m_log->pending_events() > 0 && !m_timer.armed()) m_timer.arm_ms(0);
     return {};
 }
 

@@ -33,7 +33,9 @@ public:
 
     Status load();  // projections from their tables, rebuilt if they lag the log
 
-    const Event& append(Event ev);
+    // urgent: commit on the next loop turn instead of after the group interval, for the
+    // rare facts a person waits on (hook events, answers); output stays grouped.
+    const Event& append(Event ev, bool urgent = false);
     // Runs fn once everything appended so far is durable (at once if it already is).
     void when_durable(std::function<void()> fn);
     // Commits now; on failure the events stay staged and the timer retries.

@@ -38,19 +38,23 @@ public:
         if (m_throw == "send") throw std::runtime_error("simulated exception in send");
         if (m_throw == "send-nonstd") throw 42;
         long n = ++m_calls;
+        long long called_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch()).count();
         // Sleep first, like a slow network: the receiver has the message only at the end.
         if (m_sleep_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(m_sleep_ms));
-        record(m, n);
+        record(m, n, called_us);
         if (n <= m_fail_first) throw notifier_sdk::Retry("simulated failure " + std::to_string(n));
     }
 
 private:
-    void record(const notifier_sdk::Message& m, long call) {
+    void record(const notifier_sdk::Message& m, long call, long long called_us) {
         nlohmann::json options = nlohmann::json::object();
         auto ro = m.rule_options();
         for (size_t i = 0; i < ro.size(); ++i) options[ro[i].key] = ro[i].value;
         nlohmann::json line = {
             {"call", call},
+            // When send() was called (wall clock, us): benchmarks measure delivery latency.
+            {"called_us", called_us},  // when send() was entered (benchmarks)
             {"idempotency_key", m.idempotency_key()},
             {"attempt", m.attempt()},
             {"time_ms", m.time_ms()},
