@@ -50,6 +50,9 @@ ScreenFollower::~ScreenFollower() {
         m_stop = true;
     }
     m_work.notify_all();
+    // An idle-priority thread may not get the CPU soon on a busy machine: lift it to exit.
+    sched_param param{};
+    pthread_setschedparam(m_thread.native_handle(), SCHED_OTHER, &param);
     m_thread.join();
     event_free(m_ready_event);
 }
@@ -127,17 +130,30 @@ void ScreenFollower::when_caught_up(int64_t session, ScreenFn fn) {
         return;
     }
     f->waiters.emplace_back(f->committed_seq, std::move(fn));
+    ++m_waiting;
     queue_lock.unlock();
     kick();
 }
 
-void ScreenFollower::run() {
-    // Parsing is catch-up work: on a busy machine the PTY drain and the program itself
-    // come first. SCHED_IDLE runs the thread only on otherwise idle CPU; nice 19 where
-    // that is refused.
+// Parsing is catch-up work: on a busy machine the PTY drain and the program itself come
+// first, so the thread runs under SCHED_IDLE (only on otherwise idle CPU; nice 19 where
+// that is refused). But someone waiting for a screen (an attach) must not wait for idle
+// CPU: while anyone waits, the thread runs at normal priority.
+void ScreenFollower::set_urgent(bool urgent) {
+    if (urgent == m_urgent) return;
+    m_urgent = urgent;
     sched_param param{};
-    if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &param) != 0)
+    if (urgent) {
+        pthread_setschedparam(pthread_self(), SCHED_OTHER, &param);
+        setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 0);
+    } else if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &param) != 0) {
         setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 19);
+    }
+}
+
+void ScreenFollower::run() {
+    m_urgent = true;
+    set_urgent(false);
     std::unique_ptr<EventLog> log;  // opened on first need, on this thread
     for (;;) {
         std::vector<std::pair<int64_t, std::shared_ptr<Followed>>> sessions;
@@ -152,6 +168,7 @@ void ScreenFollower::run() {
         bool more = true;
         while (more) {
             more = false;
+            set_urgent(m_waiting.load() > 0);
             for (auto& [id, f] : sessions) more = feed_slice(*f, id, log) || more;
             std::lock_guard lock(m_mutex);
             if (m_stop) return;
@@ -254,6 +271,7 @@ void ScreenFollower::post_ready(Followed& f, int64_t session) {
         if (f.fed_seq >= target) {
             std::lock_guard lock(m_ready_mutex);
             m_ready.emplace_back(session, std::move(fn));
+            --m_waiting;
             posted = true;
         } else {
             keep.emplace_back(target, std::move(fn));

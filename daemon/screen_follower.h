@@ -7,6 +7,7 @@
 // asks when_caught_up() and is called back on the loop thread with the screen locked.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -62,6 +63,7 @@ private:
     bool feed_slice(Followed& f, int64_t session, std::unique_ptr<class EventLog>& log);
     void post_ready(Followed& f, int64_t session);
     void kick();
+    void set_urgent(bool urgent);  // on the follower thread only
     static void ready_cb(int, short, void* self);
     void deliver_ready();
 
@@ -74,6 +76,8 @@ private:
     std::map<int64_t, std::shared_ptr<Followed>> m_sessions;
     bool m_stop = false;
     bool m_kicked = false;  // work may have arrived since the thread last looked
+    std::atomic<int> m_waiting{0};  // when_caught_up callers not yet served
+    bool m_urgent = false;          // the follower thread's current priority (its own)
 
     std::mutex m_ready_mutex;
     std::vector<std::pair<int64_t, ScreenFn>> m_ready;  // to run on the loop thread

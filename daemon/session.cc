@@ -234,8 +234,10 @@ void Session::attach(const std::shared_ptr<Connection>& conn, bool read_only, si
         auto conn = weak.lock();
         if (conn && conn->open()) {
             reply(screen);
-            conn->send_bytes(screen.render_attach(history));
-            conn->set_output_limit(k_client_output_limit);
+            std::string redraw = screen.render_attach(history);
+            // A long history is one large write: the limit must hold it and the stream after.
+            conn->set_output_limit(std::max(k_client_output_limit, redraw.size() + k_client_output_limit));
+            conn->send_bytes(redraw);
             m_clients.push_back(AttachedClient{conn, read_only, seq});
             conn->on_drained = [this] { update_reading(); };
             if (!read_only) conn->on_bytes = [this](std::string_view bytes) { write_input(std::string(bytes), "attach"); };

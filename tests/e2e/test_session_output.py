@@ -57,6 +57,7 @@ with Daemon() as d:
     peak_rss = base_rss
     half_rss = None
     received = 0
+    first_bytes = b""
     start = time.monotonic()
     while True:
         row = session_row(d, "big")
@@ -69,7 +70,10 @@ with Daemon() as d:
         r, _, _ = select.select([master], [], [], 0.05)
         if r:
             try:
-                received += len(os.read(master, 4096))
+                chunk = os.read(master, 4096)
+                received += len(chunk)
+                if len(first_bytes) < 300:
+                    first_bytes += chunk[:300]
             except OSError:
                 break
         if time.monotonic() - start > 240:
@@ -77,6 +81,9 @@ with Daemon() as d:
     os.kill(pid, signal.SIGKILL)
     os.waitpid(pid, 0)
     os.close(master)
+    # The client must have been attached and throttled, not refused or cut off.
+    check(received > 1000 and b"tether:" not in first_bytes[:200],
+          "the slow client was not attached: %r" % first_bytes[:300])
 
     size = os.path.getsize(data)
     digest = hashlib.sha256()
@@ -92,7 +99,7 @@ with Daemon() as d:
     growth = peak_rss - base_rss
     print("daemon RSS: %d KiB before, %d KiB at half, %d KiB peak (growth %d KiB) for %d MB of output; "
           "slow client read %d bytes" % (base_rss, half_rss or 0, peak_rss, growth, MB, received))
-    check(growth < 96 * 1024, "daemon memory grew by %d KiB for %d MB of output: not bounded" % (growth, MB))
+    check(growth < 96 * 1024, "daemon memory grew by %d KiB for %d MB of output: not bounded\n%s" % (growth, MB, d.output()[-3000:]))
     # Bounded means flat: the second 25 MB must not cost what the first did.
     check(half_rss is not None and peak_rss - half_rss < 32 * 1024,
           "daemon memory kept growing with output: %s KiB at half, %d KiB at the end" % (half_rss, peak_rss))
