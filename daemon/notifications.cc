@@ -76,16 +76,12 @@ Result<size_t> Notifications::resume() {
 }
 
 std::optional<PermissionDecision> Notifications::decide(const SessionRow& row, const nlohmann::json& payload) {
-    Transition t;
-    t.session_id = row.id;
-    t.session_name = row.name;
-    t.cwd = row.cwd;
-    t.agent = row.agent;
-    t.from = row.state;
-    t.to = agent_state::needs_permission;
-    t.tool = payload.value("tool_name", "");
-    t.tool_input = payload.value("tool_input", nlohmann::json::object());
-    t.attached = m_attached(row.id);
+    StateChange change;
+    change.from = row.state;
+    change.to = agent_state::needs_permission;
+    change.tool = payload.value("tool_name", "");
+    change.tool_input = payload.value("tool_input", nlohmann::json::object());
+    Transition t = make_transition(row, change, now_us(), m_attached(row.id));
     // A dry run: the notifications of the same rule go out with the state change.
     for (const auto& v : tether::dry_run(m_rules, t, m_memory, now_us()))
         if (v.decides)
@@ -125,21 +121,18 @@ void Notifications::on_state_changed(const Event& ev) {
     const SessionRow* row = m_store.sessions().find(ev.session);
     if (!row) return;
     auto j = ev.json();
-    Transition t;
-    t.session_id = row->id;
-    t.session_name = row->name;
-    t.cwd = row->cwd;
-    t.agent = row->agent;
-    t.from = j.value("from", "");
-    t.to = j.value("to", "");
+    StateChange change;
+    change.from = j.value("from", "");
+    change.to = j.value("to", "");
+    change.tool = j.value("tool", "");
+    change.tool_input = j.value("tool_input", nlohmann::json());
+    change.message = j.value("message", "");
+    change.question = j.value("question", "");
+    Transition t = make_transition(*row, change, ev.time_us, m_attached(row->id));
+    // The row already shows the new state: time in the previous one comes from here.
     int64_t since = m_last_change_us.count(ev.session) ? m_last_change_us[ev.session] : row->started_us;
     t.previous_us = ev.time_us - since;
     m_last_change_us[ev.session] = ev.time_us;
-    t.tool = j.value("tool", "");
-    t.tool_input = j.value("tool_input", nlohmann::json());
-    t.message = j.value("message", "");
-    t.question = j.value("question", "");
-    t.attached = m_attached(row->id);
     // Moving on from the state an escalation waits on ends it.
     cancel_escalations(ev.session, "state changed to " + t.to, t.to);
     for (const RuleAction& a : evaluate(m_rules, t, m_memory, ev.time_us)) {
