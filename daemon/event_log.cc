@@ -79,6 +79,11 @@ CREATE TABLE sessions(
 ) STRICT;
 DELETE FROM projection_meta WHERE name = 'sessions';
 )sql",
+    // 4: the notification facts (kinds 21 and up) are found without scanning the log;
+    // partial, so output chunks do not pay for it.
+    R"sql(
+CREATE INDEX IF NOT EXISTS events_attention ON events(kind, seq) WHERE kind >= 21;
+)sql",
 };
 static_assert(std::size(k_migrations) == EventLog::k_schema_version);
 

@@ -8,7 +8,7 @@
 //   index events_by_session(session, seq)
 //   projection tables (projections.h), derived and rebuildable from events.
 // History: 1 = events only; 2 = + events_by_session, sessions projection;
-// 3 = agent-state columns in sessions.
+// 3 = agent-state columns in sessions; 4 = + events_attention (kinds >= 21).
 #pragma once
 
 #include <cstdint>
@@ -47,7 +47,7 @@ private:
 
 class EventLog {
 public:
-    static constexpr int k_schema_version = 3;
+    static constexpr int k_schema_version = 4;
 
     // Creates the database when missing, migrates an older schema, refuses a newer one.
     static Result<std::unique_ptr<EventLog>> open(const std::string& path);

@@ -59,9 +59,9 @@ Status Notifications::configure(const RuleConfig& rules) {
 Result<size_t> Notifications::resume() {
     // Escalations of sessions that did not survive the restart are over.
     auto q = m_store.log().db().prepare(
-        "SELECT s.seq, s.session FROM events s WHERE s.kind = 24 AND NOT EXISTS ("
-        " SELECT 1 FROM events c WHERE c.kind = 25 AND json_extract(CAST(c.payload AS TEXT), '$.escalation') = s.seq)"
-        " AND NOT EXISTS (SELECT 1 FROM events n WHERE n.kind = 21 AND json_extract(CAST(n.payload AS TEXT), '$.escalation_of') = s.seq)");
+        "SELECT s.seq, s.session FROM events s WHERE s.kind >= 21 AND s.kind = 24 AND NOT EXISTS ("
+        " SELECT 1 FROM events c WHERE c.kind >= 21 AND c.kind = 25 AND json_extract(CAST(c.payload AS TEXT), '$.escalation') = s.seq)"
+        " AND NOT EXISTS (SELECT 1 FROM events n WHERE n.kind >= 21 AND n.kind = 21 AND json_extract(CAST(n.payload AS TEXT), '$.escalation_of') = s.seq)");
     if (!q) return q.error();
     std::vector<std::pair<int64_t, int64_t>> open;
     for (;;) {

@@ -43,10 +43,11 @@ void Outbox::on_committed(const Event& ev) {
 Result<size_t> Outbox::resume() {
     // Queued, and neither sent nor finally failed: the log is the outbox.
     auto q = m_store.log().db().prepare(
+        // "kind >= 21" lets SQLite use the partial index events_attention.
         "SELECT q.seq, q.session, CAST(q.payload AS TEXT), "
-        "  (SELECT count(*) FROM events f WHERE f.kind = 23 AND json_extract(CAST(f.payload AS TEXT), '$.queued') = q.seq) "
-        "FROM events q WHERE q.kind = 21 AND NOT EXISTS ("
-        "  SELECT 1 FROM events d WHERE (d.kind = 22 OR (d.kind = 23 AND json_extract(CAST(d.payload AS TEXT), '$.final') = 1))"
+        "  (SELECT count(*) FROM events f WHERE f.kind >= 21 AND f.kind = 23 AND json_extract(CAST(f.payload AS TEXT), '$.queued') = q.seq) "
+        "FROM events q WHERE q.kind >= 21 AND q.kind = 21 AND NOT EXISTS ("
+        "  SELECT 1 FROM events d WHERE d.kind >= 21 AND (d.kind = 22 OR (d.kind = 23 AND json_extract(CAST(d.payload AS TEXT), '$.final') = 1))"
         "  AND json_extract(CAST(d.payload AS TEXT), '$.queued') = q.seq) ORDER BY q.seq");
     if (!q) return q.error();
     std::vector<int64_t> keys;
