@@ -64,6 +64,9 @@ Daemon::Daemon(const DaemonOptions& options, LockFile lock) : m_options(options)
 
 Daemon::~Daemon() {
     m_server.reset();
+    // Commit while every listener still exists; what the teardown appends is committed
+    // by the store's own destructor, without listeners.
+    if (m_store) (void)m_store->flush();
     m_notifications.reset();
     m_plugins.reset();
     m_hooks.reset();

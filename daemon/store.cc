@@ -14,6 +14,10 @@ Store::Store(EventLoop& loop, std::unique_ptr<EventLog> log, StoreOptions option
       }) {}
 
 Store::~Store() {
+    // Whoever listened may be gone already: the last commit tells nobody.
+    m_listeners.clear();
+    m_drain_listeners.clear();
+    m_waiters.clear();
     if (auto s = flush(); !s) log_error("event log: final commit failed: " + s.error().message);
 }
 

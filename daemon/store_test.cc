@@ -65,3 +65,20 @@ TEST_CASE("verify_rebuild agrees with the live projections") {
     CHECK(v->events == 2);
     CHECK(v->sessions == 1);
 }
+
+TEST_CASE("the store's last commit on destruction calls no listener (they may be gone)") {
+    TempDir dir;
+    EventLoop loop;
+    int calls = 0;
+    {
+        auto log = EventLog::open(dir.file("events.db"));
+        REQUIRE(log);
+        Store store(loop, std::move(*log));
+        store.add_listener([&](const Event&) { ++calls; });
+        store.append(make_json_event(0, EventKind::MarkerAdded, {{"text", "last"}}));
+    }
+    CHECK(calls == 0);
+    auto log = EventLog::open(dir.file("events.db"));
+    REQUIRE(log);
+    CHECK((*log)->last_seq() == 1);  // committed all the same
+}
