@@ -40,6 +40,12 @@ std::string permission_answer(const PermissionDecision& d, const nlohmann::json&
     return dump_json({{"hookSpecificOutput", {{"hookEventName", "PermissionRequest"}, {"decision", decision}}}});
 }
 
+std::string pre_tool_use_answer(const PermissionDecision& d) {
+    nlohmann::json out{{"hookEventName", "PreToolUse"}, {"permissionDecision", d.decision == "allow" ? "allow" : "deny"}};
+    if (!d.message.empty()) out["permissionDecisionReason"] = d.message;
+    return dump_json({{"hookSpecificOutput", out}});
+}
+
 Hooks::Hooks(EventLoop& loop, Store& store, AgentTracker& tracker) : m_loop(loop), m_store(store), m_tracker(tracker) {
     // A wait ends with its session: the agent moved on (answered in its terminal, or exited).
     store.add_listener([this](const Event& ev) {
@@ -131,6 +137,22 @@ void Hooks::on_payload(const std::shared_ptr<Connection>& conn, const nlohmann::
         if (const SessionRow* row = m_store.sessions().find(session); row && row->external)
             m_store.append(make_json_event(session, EventKind::SessionExited, {{"reason", "SessionEnd"}, {"external", true}}));
     if (name == "PermissionRequest" && wait_ms > 0) return ask_permission(conn, session, hook_seq, payload, wait_ms);
+    if (name == "PreToolUse" && m_policy)
+        if (const SessionRow* row = m_store.sessions().find(session))
+            if (auto d = m_policy(*row, payload)) {
+                // A rule that names the tool answers before any dialog would show.
+                const Event& asked = m_store.append(make_json_event(
+                    session, EventKind::PermissionRequested,
+                    {{"hook", hook_seq}, {"tool", str(payload, "tool_name")},
+                     {"tool_input", payload.value("tool_input", nlohmann::json::object())}, {"hook_event", "PreToolUse"}}));
+                m_store.append(make_json_event(session, EventKind::PermissionDecided,
+                                               {{"request", asked.seq}, {"decision", d->decision}, {"by", d->by},
+                                                {"message", d->message}, {"latency_ms", 0}}),
+                               /*urgent=*/true);
+                conn->send_bytes(pre_tool_use_answer(*d));
+                conn->finish();
+                return;
+            }
     // Acknowledged at once, before the commit: the hook path must stay fast, and the
     // agent does not depend on the answer (it fails open either way).
     conn->send_bytes("");

@@ -29,7 +29,8 @@ struct PermissionDecision {
 
 class Hooks {
 public:
-    // Consulted for each permission request before anyone is asked: the rules plug in here.
+    // Consulted for each permission request before anyone is asked, and for each
+    // PreToolUse (answered only when a rule names the tool): the rules plug in here.
     using PermissionPolicy = std::function<std::optional<PermissionDecision>(const SessionRow& session,
                                                                              const nlohmann::json& payload)>;
 
@@ -62,5 +63,7 @@ private:
 
 // Claude Code's answer to a PermissionRequest hook (agent-hooks.md 1.4).
 std::string permission_answer(const PermissionDecision& d, const nlohmann::json& payload);
+// Claude Code's answer to a PreToolUse hook (agent-hooks.md 1.4).
+std::string pre_tool_use_answer(const PermissionDecision& d);
 
 }  // namespace tether

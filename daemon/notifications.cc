@@ -1,6 +1,8 @@
 // Rules -> outbox -> plugins; escalations and acknowledgements.
 #include "notifications.h"
 
+#include <algorithm>
+
 #include "agent_state.h"
 #include "log.h"
 #include "protocol.h"
@@ -82,11 +84,19 @@ std::optional<PermissionDecision> Notifications::decide(const SessionRow& row, c
     change.tool = payload.value("tool_name", "");
     change.tool_input = payload.value("tool_input", nlohmann::json::object());
     Transition t = make_transition(row, change, now_us(), m_attached(row.id));
+    // A PreToolUse is answered only by a rule that names the tool; a PermissionRequest
+    // by any rule with an answer.
+    bool pre_tool_use = payload.value("hook_event_name", "") == "PreToolUse";
     // A dry run: the notifications of the same rule go out with the state change.
-    for (const auto& v : tether::dry_run(m_rules, t, m_memory, now_us()))
-        if (v.decides)
-            for (const auto& a : v.actions)
-                if (a.kind == ActionKind::answer) return PermissionDecision{a.decision, a.message, "rule:" + a.rule, false};
+    for (const auto& v : tether::dry_run(m_rules, t, m_memory, now_us())) {
+        if (!v.decides) continue;
+        if (pre_tool_use) {
+            auto rule = std::find_if(m_rules.rules.begin(), m_rules.rules.end(), [&](const Rule& r) { return r.name == v.rule; });
+            if (rule == m_rules.rules.end() || rule->when.tool.empty()) return std::nullopt;
+        }
+        for (const auto& a : v.actions)
+            if (a.kind == ActionKind::answer) return PermissionDecision{a.decision, a.message, "rule:" + a.rule, false};
+    }
     return std::nullopt;
 }
 
