@@ -69,7 +69,8 @@ Status Store::flush() {
         for (auto& fn : m_drain_listeners) run_guarded("drain listener", fn);
     // Facts derived by listeners (a state change, a queued notification) follow their
     // cause at once rather than a group interval later.
-    if (m_log->pending_events() > 0 && !m_timer.armed()) m_timer.arm_ms(0);
+    // (Unconditionally: a listener's append has already armed the group interval.)
+    if (m_log->pending_events() > 0) m_timer.arm_ms(0);
     return {};
 }
 
