@@ -96,7 +96,8 @@ Sessions::~Sessions() {
 
 void Sessions::close_orphans() {
     for (const auto& [id, row] : m_store.sessions().sessions) {
-        if (!row.live() || m_sessions.count(id)) continue;
+        // External sessions have no PTY here: their agent runs on without us.
+        if (!row.live() || row.external || m_sessions.count(id)) continue;
         m_store.append(make_json_event(
             id, EventKind::SessionExited,
             {{"lost", true}, {"reason", "the daemon stopped before this session ended; its end was not seen"}}));

@@ -7,6 +7,7 @@ tether-hook failing open with the daemon stopped or the input malformed."""
 
 import json
 import os
+import signal
 import subprocess
 import time
 
@@ -113,6 +114,11 @@ with Daemon() as d:
              what="an external session that went idle")
     ext = [r for r in json.loads(d.tether("ls", "--json")[1]) if r.get("external")]
     check(len(ext) == 1 and ext[0]["cwd"] == "/home/u/other" and ext[0]["agent"] == "claude", "external: %r" % ext)
+    # A daemon restart does not end an external session: its agent runs elsewhere.
+    d.kill(signal.SIGTERM)
+    d.start()
+    ext = [r for r in json.loads(d.tether("ls", "--json")[1]) if r.get("external")]
+    check(len(ext) == 1 and ext[0]["state"] == "idle", "external session after a restart: %r" % ext)
 
     # 7. The workspace-trust dialog comes before any hook: seen on the screen.
     d.tether("run", "-d", "--name", "trusty", "--env", "FAKE_TRUST=1", "--", FAKE_CLAUDE, check_rc=0)
