@@ -38,11 +38,12 @@ say "answering from outside the terminal: tether send demo yes --enter"
 sleep 0.5
 "$tether" screen demo
 
-say "what the event log recorded about the session (titles, notifications, input)"
+say "what the event log recorded about the session (titles, notifications, input, state changes)"
 id=$("$tether" ls --json | python3 -c 'import json,sys; print(next(s["id"] for s in json.load(sys.stdin) if s["name"]=="demo"))')
 sqlite3 "file:$TETHER_STATE_DIR/events.db?mode=ro" \
   "SELECT seq, CASE kind WHEN 3 THEN 'SessionStarted' WHEN 5 THEN 'OutputChunk' WHEN 6 THEN 'InputSent'
-          WHEN 9 THEN 'TitleChanged' WHEN 10 THEN 'BellRang' WHEN 11 THEN 'TerminalNotified' ELSE kind END,
+          WHEN 9 THEN 'TitleChanged' WHEN 10 THEN 'BellRang' WHEN 11 THEN 'TerminalNotified'
+          WHEN 16 THEN 'StateChanged' ELSE kind END,
           CASE WHEN kind IN (5, 6) THEN length(payload) || ' bytes' ELSE CAST(payload AS TEXT) END
    FROM events WHERE session = $id ORDER BY seq" | sed 's/^/  /'
 
