@@ -23,7 +23,7 @@ Session::Session(EventLoop& loop, Store& store, ScreenFollower& follower, const 
           auto pending = std::move(m_pending_enters);
           m_pending_enters.clear();
           for (auto& done : pending) {
-              write_input("\r", "enter");
+              write_input("\r");
               if (done) done();
           }
       }) {
@@ -146,8 +146,7 @@ void Session::maybe_record_exit() {
 
 // ---- input path --------------------------------------------------------------------
 
-void Session::write_input(std::string bytes, const char* from) {
-    (void)from;
+void Session::write_input(std::string bytes) {
     if (bytes.empty() || m_exit_recorded) return;
     m_store.append(make_bytes_event(m_id, EventKind::InputSent, bytes));
     m_input.push_back(std::move(bytes));
@@ -240,7 +239,7 @@ void Session::attach(const std::shared_ptr<Connection>& conn, bool read_only, si
             conn->send_bytes(redraw);
             m_clients.push_back(AttachedClient{conn, read_only, seq});
             conn->on_drained = [this] { update_reading(); };
-            if (!read_only) conn->on_bytes = [this](std::string_view bytes) { write_input(std::string(bytes), "attach"); };
+            if (!read_only) conn->on_bytes = [this](std::string_view bytes) { write_input(std::string(bytes)); };
             else conn->on_bytes = [](std::string_view) {};
             uint64_t cid = conn->id();
             conn->attached_session = m_id;

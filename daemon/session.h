@@ -53,7 +53,7 @@ public:
     void poll_exit();
 
     // Input: bytes go to the PTY in order; written asynchronously, logged first.
-    void write_input(std::string bytes, const char* from);
+    void write_input(std::string bytes);
     // Sends Enter as its own write after a short pause: TUIs treat one burst as a paste.
     // done runs once the Enter has been handed to the log and the PTY queue.
     void write_enter_later(std::function<void()> done);

@@ -282,7 +282,7 @@ void Sessions::cmd_send(const std::shared_ptr<Connection>& conn, const nlohmann:
     std::string data = req["data"].get<std::string>();
     bool enter = req.value("enter", false);
     if (data.empty() && !enter) return conn->reply_error(req, "send: nothing to send");
-    s->write_input(std::move(data), "send");
+    s->write_input(std::move(data));
     std::weak_ptr<Connection> weak = conn;
     auto reply = [this, weak, req] {
         m_store.when_durable([weak, req] {

@@ -340,9 +340,6 @@ int cmd_pending(const Globals& g, bool as_json) {
     return 0;
 }
 
-// A string for approve/deny: a pending request number, else a session id or name.
-json decision_target(const std::string& s) { return session_ref(s); }
-
 int cmd_wait(const Globals& g, const std::string& session, const std::string& until, double timeout_s) {
     auto c = connect_or_explain(g, true);
     if (!c) return k_exit_unreachable;
@@ -588,7 +585,7 @@ int main(int argc, char** argv) {
     approve->add_option("request", target, "Request number (tether pending), or a session with one pending request")->required();
     approve->add_flag("--always", always, "Also allow it from now on, as the agent's own \"always allow\" does");
     approve->callback([&] {
-        rc = cmd_simple(g, {{"cmd", "approve"}, {"target", decision_target(target)}, {"always", always}}, [](const json& r) {
+        rc = cmd_simple(g, {{"cmd", "approve"}, {"target", session_ref(target)}, {"always", always}}, [](const json& r) {
             std::printf("allowed request %lld of session %lld\n", static_cast<long long>(r["request"].get<int64_t>()),
                         static_cast<long long>(r["session"].get<int64_t>()));
         });
@@ -597,7 +594,7 @@ int main(int argc, char** argv) {
     deny->add_option("request", target, "Request number (tether pending), or a session with one pending request")->required();
     deny->add_option("-m,--message", message, "Why, for the agent");
     deny->callback([&] {
-        rc = cmd_simple(g, {{"cmd", "deny"}, {"target", decision_target(target)}, {"message", message}}, [](const json& r) {
+        rc = cmd_simple(g, {{"cmd", "deny"}, {"target", session_ref(target)}, {"message", message}}, [](const json& r) {
             std::printf("denied request %lld of session %lld\n", static_cast<long long>(r["request"].get<int64_t>()),
                         static_cast<long long>(r["session"].get<int64_t>()));
         });
