@@ -12,6 +12,20 @@ const AgentStatus* AgentTracker::status(int64_t session) const {
     return it == m_status.end() ? nullptr : &it->second;
 }
 
+Status AgentTracker::restore(int64_t session) {
+    AgentStatus status;
+    auto cursor = m_store.log().read(EventQuery{.session = session});
+    if (!cursor) return cursor.error();
+    for (;;) {
+        auto ev = cursor->next();
+        if (!ev) return ev.error();
+        if (!*ev) break;
+        if ((*ev)->kind != EventKind::StateChanged) (void)reduce(status, **ev);
+    }
+    m_status[session] = std::move(status);
+    return {};
+}
+
 void AgentTracker::on_committed(const Event& ev) {
     if (ev.session == 0 || ev.kind == EventKind::StateChanged) return;
     if (ev.kind == EventKind::SessionStarted) m_status[ev.session] = AgentStatus{};

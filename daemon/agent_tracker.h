@@ -25,6 +25,9 @@ public:
     // when it exits without reaching it. Dropped when the returned token dies.
     std::shared_ptr<void> wait_for(int64_t session, const std::string& state, StateFn fn);
     const AgentStatus* status(int64_t session) const;
+    // A session adopted from its holder: rebuild the reducer's memory by replaying the
+    // session's logged events (the reducer is pure), appending nothing.
+    Status restore(int64_t session);
 
 private:
     void on_committed(const Event& ev);

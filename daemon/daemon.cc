@@ -25,8 +25,13 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
     d->m_store = std::make_unique<Store>(d->m_loop, std::move(*log), options.store);
     if (auto s = d->m_store->load(); !s) return s.error();
     d->m_sessions = std::make_unique<Sessions>(d->m_loop, *d->m_store, options.sessions, options.screen, options.config.detach_key,
-                                               options.paths.socket_path, options.paths.event_log());
+                                               options.paths.socket_path, options.paths.event_log(),
+                                               options.paths.state_dir);
     d->m_tracker = std::make_unique<AgentTracker>(d->m_loop, *d->m_store);
+    AgentTracker* tracker = d->m_tracker.get();
+    d->m_sessions->set_adopt_listener([tracker](int64_t id) {
+        if (auto s = tracker->restore(id); !s) log_error("session " + std::to_string(id) + ": agent state not restored: " + s.error().message);
+    });
     d->m_hooks = std::make_unique<Hooks>(d->m_loop, *d->m_store, *d->m_tracker);
     d->m_plugins = std::make_unique<PluginHost>(d->m_loop, PluginHostOptions{.search_path = plugin_search_path(options.config.plugin_path)});
     Sessions* sessions = d->m_sessions.get();
@@ -49,7 +54,7 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
     d->m_store->append(make_json_event(0, EventKind::DaemonStarted,
                                        {{"pid", getpid()}, {"version", TETHER_VERSION},
                                         {"schema", EventLog::k_schema_version}}));
-    d->m_sessions->close_orphans();
+    if (auto s = d->m_sessions->adopt_holders(); !s) return s.error();
     d->record_config({});
     if (auto resumed = d->m_notifications->resume(); !resumed) return resumed.error();
     else if (*resumed > 0) log_info("redelivering " + std::to_string(*resumed) + " notifications left unconfirmed");
@@ -78,7 +83,9 @@ int Daemon::run() {
     m_loop.run();
     m_server->close_all();
     m_sessions->shutdown();
-    m_store->append(make_json_event(0, EventKind::DaemonStopped, {{"reason", m_stop_reason}}));
+    size_t kept = 0;
+    for (const auto& [id, row] : m_store->sessions().sessions) kept += row.live() && !row.external;
+    m_store->append(make_json_event(0, EventKind::DaemonStopped, {{"reason", m_stop_reason}, {"sessions_kept", kept}}));
     if (auto s = m_store->flush(); !s) {
         log_error("event log: final commit failed: " + s.error().message);
         return 1;
@@ -192,7 +199,10 @@ void Daemon::handle(const std::shared_ptr<Connection>& conn, const nlohmann::jso
                              {"sessions", m_store->sessions().sessions.size()}});
     } else if (cmd == "ls") {
         nlohmann::json list = nlohmann::json::array();
-        for (const auto& [id, row] : m_store->sessions().sessions) list.push_back(session_json(row));
+        for (const auto& [id, row] : m_store->sessions().sessions) {
+            list.push_back(session_json(row));
+            if (pid_t holder = m_sessions->holder_pid(id)) list.back()["holder_pid"] = holder;
+        }
         conn->reply_ok(req, {{"sessions", list}});
     } else if (cmd == "mark") {
         int64_t session = 0;
@@ -230,13 +240,34 @@ void Daemon::handle(const std::shared_ptr<Connection>& conn, const nlohmann::jso
             if (!outcome) c->reply_error(req, outcome.error().message);
             else c->reply_ok(req, {{"path", path}});
         });
+    } else if (cmd == "holders") {
+        conn->reply_ok(req, {{"holders_dir", m_sessions->holders_dir()}, {"orphans", m_sessions->orphans()}});
+    } else if (cmd == "adopt") {
+        if (!req.contains("session") || !req["session"].is_number_integer())
+            return conn->reply_error(req, "adopt: \"session\" must be a session id");
+        if (auto s = m_sessions->adopt_orphan(req["session"].get<int64_t>()); !s) return conn->reply_error(req, "adopt: " + s.error().message);
+        std::weak_ptr<Connection> weak = conn;
+        m_store->when_durable([weak, req] {
+            if (auto c = weak.lock()) c->reply_ok(req, {{"session", req["session"]}});
+        });
     } else if (cmd == "rules_test") {
         cmd_rules_test(conn, req);
     } else if (cmd == "stop") {
         // Stop once the reply has left, so the client learns that it was heard.
         std::string reason = "stop requested by client pid " + std::to_string(conn->peer_pid());
+        if (req.value("end_sessions", false) && m_sessions->live_count() > 0) {
+            // Answered once every session has ended; then the daemon stops.
+            std::weak_ptr<Connection> weak = conn;
+            m_sessions->end_all([this, weak, req, reason] {
+                auto c = weak.lock();
+                if (!c) return request_stop(reason);
+                c->on_drained = [this, reason] { request_stop(reason); };
+                c->reply_ok(req, {{"sessions_kept", m_sessions->live_count()}});
+            });
+            return;
+        }
         conn->on_drained = [this, reason] { request_stop(reason); };
-        conn->reply_ok(req);
+        conn->reply_ok(req, {{"sessions_kept", m_sessions->live_count()}});
     } else {
         conn->fail("unknown command \"" + cmd + "\" (this is tetherd " TETHER_VERSION ")");
     }

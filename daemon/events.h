@@ -12,12 +12,12 @@
 //
 //  1 DaemonStarted      {"pid", "version", "schema"}
 //  2 DaemonStopped      {"reason"}                      clean shutdown only
-//  3 SessionStarted     {"name", "command":[..], "cwd", "agent", "cols", "rows", "pid"}
+//  3 SessionStarted     {"name", "command":[..], "cwd", "agent", "cols", "rows", "pid", "holder_pid"}
 //  4 SessionSpawnFailed {"name", "command":[..], "cwd", "error"}
 //  5 OutputChunk        raw bytes the program wrote to its terminal (coalesced)
 //  6 InputSent          raw bytes written to the program's terminal, {"from"} not kept
 //  7 Resized            {"cols", "rows"}
-//  8 SessionExited      {"code"} or {"signal", "core_dumped"}
+//  8 SessionExited      {"code"} or {"signal", "core_dumped"}, or {"lost": true, "reason"}
 //  9 TitleChanged       {"title"}                        OSC 0 / OSC 2
 // 10 BellRang           {}
 // 11 TerminalNotified   {"message"}                      OSC 9 / OSC 777
@@ -41,6 +41,12 @@
 // 25 EscalationCancelled {"escalation": <seq>, "reason"}
 // 26 Acknowledged       {"by": "attach"|"answer"|"cli"|"ui"}
 // 27 ConfigLoaded       {"path", "ok", "errors": [..], "notifiers", "rules"}   start and reload
+// 28 SessionAdopted     {"holder_pid", "pid", "down_from_us", "down_to_us", "buffered",
+//                        "exited", "holder_version"}: a starting daemon took over a live
+//                        session from its holder; the daemon was away from down_from_us
+//                        (0: unknown) to down_to_us, and `buffered` output bytes waited
+// 29 HolderOrphaned     {"socket", "session", "holder_pid", "pid", "state_dir", "exited",
+//                        "reason"} (session 0): a holder this daemon will not adopt
 #pragma once
 
 #include <cstdint>
@@ -80,6 +86,8 @@ enum class EventKind : uint16_t {
     EscalationCancelled = 25,
     Acknowledged = 26,
     ConfigLoaded = 27,
+    SessionAdopted = 28,
+    HolderOrphaned = 29,
 };
 
 // The one name table. Returns nullopt for a number this build does not know.

@@ -69,11 +69,19 @@ std::string recognise_prompt(const std::string& text) {
 
 }  // namespace
 
-void ScreenFollower::add_session(int64_t session, int cols, int rows, int64_t start_seq, bool watch_prompts) {
+void ScreenFollower::add_session(int64_t session, int cols, int rows, int64_t start_seq, bool watch_prompts,
+                                 int64_t committed_seq) {
     auto f = std::make_shared<Followed>(cols, rows, m_options.history_lines, start_seq);
     f->watch_prompts = watch_prompts;
-    std::lock_guard lock(m_mutex);
-    m_sessions[session] = std::move(f);
+    if (committed_seq > start_seq) {
+        f->committed_seq = committed_seq;
+        f->from_log = true;
+    }
+    {
+        std::lock_guard lock(m_mutex);
+        m_sessions[session] = std::move(f);
+    }
+    if (committed_seq > start_seq) kick();
 }
 
 void ScreenFollower::remove_session(int64_t session) {

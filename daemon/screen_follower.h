@@ -44,7 +44,10 @@ public:
 
     // start_seq: the session's screen reflects nothing after this seq (its start).
     // watch_prompts: look for dialogs an agent shows before (or without) any hook.
-    void add_session(int64_t session, int cols, int rows, int64_t start_seq, bool watch_prompts = false);
+    // committed_seq: for a session adopted with history, the last seq already in the
+    // log: the thread catches the screen up from the log.
+    void add_session(int64_t session, int cols, int rows, int64_t start_seq, bool watch_prompts = false,
+                     int64_t committed_seq = 0);
     // Called on the loop thread when a watched session's screen starts showing a known
     // dialog: prompt is "trust" or "permission", text the screen's text.
     using PromptFn = std::function<void(int64_t session, const std::string& prompt, const std::string& text)>;

@@ -14,10 +14,10 @@ constexpr long k_enter_delay_ms = 50;
 }  // namespace
 
 Session::Session(EventLoop& loop, Store& store, ScreenFollower& follower, const SessionLimits& limits, int64_t id,
-                 std::unique_ptr<PtyProcess> pty, int cols, int rows)
-    : m_loop(loop), m_store(store), m_follower(follower), m_limits(limits), m_id(id), m_pty(std::move(pty)), m_cols(cols), m_rows(rows),
-      m_read_watcher(loop, m_pty->master_fd(), FdWatcher::Read, [this] { on_readable(); }),
-      m_write_watcher(loop, m_pty->master_fd(), FdWatcher::Write, [this] { on_writable(); }),
+                 std::unique_ptr<HolderLink> link, int cols, int rows, uint64_t output_offset)
+    : m_loop(loop), m_store(store), m_follower(follower), m_limits(limits), m_id(id), m_link(std::move(link)), m_cols(cols), m_rows(rows),
+      m_read_watcher(loop, m_link->fd(), FdWatcher::Read, [this] { on_readable(); }),
+      m_write_watcher(loop, m_link->fd(), FdWatcher::Write, [this] { on_writable(); }),
       m_coalesce_timer(loop, [this] { flush_output(); }),
       m_enter_timer(loop, [this] {
           auto pending = std::move(m_pending_enters);
@@ -26,7 +26,10 @@ Session::Session(EventLoop& loop, Store& store, ScreenFollower& follower, const 
               write_input("\r");
               if (done) done();
           }
-      }) {
+      }),
+      m_received(output_offset), m_durable(output_offset) {
+    m_link->resume(output_offset);
+    queue_to_holder();
     m_read_watcher.enable();
 }
 
@@ -40,30 +43,78 @@ Session::~Session() {
         }
 }
 
-// ---- output path: PTY -> log ------------------------------------------------------
+// ---- output path: holder -> log ---------------------------------------------------
 
 void Session::on_readable() {
-    size_t total = 0;
-    const int fd = m_pty->master_fd();
-    while (total < m_limits.read_slice && m_output_open) {
-        size_t old = m_out.size();
-        size_t room = m_limits.chunk_bytes - old;
-        m_out.resize(old + room);
-        ssize_t n = read(fd, m_out.data() + old, room);
-        m_out.resize(old + (n > 0 ? static_cast<size_t>(n) : 0));
-        if (n > 0) {
-            total += static_cast<size_t>(n);
-            if (m_out.size() >= m_limits.chunk_bytes) flush_output();
-            continue;
-        }
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-        // EIO once every writer of the slave has gone: the end of output.
-        end_of_output();
-        return;
+    bool open = m_link->read(m_limits.read_slice);
+    std::string error;
+    while (m_output_open || !m_exit_recorded) {
+        auto frame = m_link->next(&error);
+        if (!frame) break;
+        handle(*frame);
     }
+    if (!error.empty()) open = false;
+    if (!open) return holder_lost(error.empty() ? "its holder process ended" : error);
     if (!m_out.empty() && !m_coalesce_timer.armed()) m_coalesce_timer.arm_ms(m_limits.coalesce_ms);
     update_reading();
+}
+
+void Session::handle(const HolderFrame& frame) {
+    switch (frame.type) {
+    case HolderMsg::Output: {
+        auto offset = holder_payload_offset(frame.payload);
+        if (offset) take_output(*offset, std::string_view(frame.payload).substr(8));
+        break;
+    }
+    case HolderMsg::Exit: {
+        auto f = HolderFields::decode(frame.payload);
+        m_exit = PtyProcess::Exit{f.get_int("signaled") != 0, static_cast<int>(f.get_int("code")), f.get_int("core_dumped") != 0};
+        maybe_record_exit();
+        break;
+    }
+    case HolderMsg::Eof:
+        end_of_output();
+        break;
+    case HolderMsg::Refused:
+        holder_lost("the holder refused: " + frame.payload);
+        break;
+    default:
+        break;
+    }
+}
+
+void Session::take_output(uint64_t offset, std::string_view bytes) {
+    if (!m_output_open) return;
+    const uint64_t end = offset + bytes.size();
+    // The holder resends from where we resumed; never take a byte twice.
+    if (end <= m_received) return;
+    if (offset < m_received) bytes.remove_prefix(static_cast<size_t>(m_received - offset));
+    else if (offset > m_received)
+        log_error("session " + std::to_string(m_id) + ": holder skipped output from " + std::to_string(m_received) +
+                  " to " + std::to_string(offset));
+    m_received = end;
+    while (!bytes.empty()) {
+        size_t n = std::min(bytes.size(), m_limits.chunk_bytes - m_out.size());
+        m_out.append(bytes.substr(0, n));
+        bytes.remove_prefix(n);
+        if (m_out.size() >= m_limits.chunk_bytes) flush_output();
+    }
+}
+
+void Session::holder_lost(const std::string& why) {
+    m_read_watcher.disable();
+    m_write_watcher.disable();
+    flush_output();
+    m_output_open = false;
+    if (m_exit_recorded) return;
+    // Its holder gone, the PTY is closed: the program got a hangup and its end is unknown.
+    log_error("session " + std::to_string(m_id) + ": " + why);
+    m_store.append(make_json_event(m_id, EventKind::SessionExited, {{"lost", true}, {"reason", why}}));
+    m_exit_recorded = true;
+}
+
+void Session::queue_to_holder() {
+    if (m_link->wants_write()) m_write_watcher.enable();
 }
 
 void Session::flush_output() {
@@ -105,8 +156,8 @@ bool Session::should_pause() const {
 }
 
 void Session::update_reading() {
-    if (!m_output_open) return;
-    if (should_pause())
+    // After the end of output the holder still has the exit to tell.
+    if ((!m_output_open && m_exit_recorded) || should_pause())
         m_read_watcher.disable();
     else
         m_read_watcher.enable();
@@ -115,17 +166,7 @@ void Session::update_reading() {
 void Session::end_of_output() {
     flush_output();
     m_output_open = false;
-    m_read_watcher.disable();
-    poll_exit();
-}
-
-void Session::poll_exit() {
-    if (!m_exit) m_exit = m_pty->try_reap();
-    if (!m_exit || m_exit_recorded) return;
-    // Take what the program wrote before it died; a grandchild may keep the slave open,
-    // so do not wait for EIO: later output is still logged, after the exit.
-    if (m_output_open) on_readable();
-    maybe_record_exit();
+    update_reading();
 }
 
 void Session::maybe_record_exit() {
@@ -140,8 +181,6 @@ void Session::maybe_record_exit() {
     }
     m_store.append(make_json_event(m_id, EventKind::SessionExited, j));
     m_exit_recorded = true;
-    m_write_watcher.disable();
-    m_input.clear();
 }
 
 // ---- input path --------------------------------------------------------------------
@@ -149,8 +188,8 @@ void Session::maybe_record_exit() {
 void Session::write_input(std::string bytes) {
     if (bytes.empty() || m_exit_recorded) return;
     m_store.append(make_bytes_event(m_id, EventKind::InputSent, bytes));
-    m_input.push_back(std::move(bytes));
-    m_write_watcher.enable();
+    m_link->input(bytes);
+    queue_to_holder();
 }
 
 void Session::write_enter_later(std::function<void()> done) {
@@ -159,30 +198,15 @@ void Session::write_enter_later(std::function<void()> done) {
 }
 
 void Session::on_writable() {
-    const int fd = m_pty->master_fd();
-    while (!m_input.empty()) {
-        const std::string& front = m_input.front();
-        ssize_t n = write(fd, front.data() + m_input_offset, front.size() - m_input_offset);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-        if (n < 0) {
-            // The terminal is gone (EIO): the program cannot read input any more.
-            m_input.clear();
-            m_input_offset = 0;
-            break;
-        }
-        m_input_offset += static_cast<size_t>(n);
-        if (m_input_offset == front.size()) {
-            m_input.pop_front();
-            m_input_offset = 0;
-        }
-    }
-    m_write_watcher.disable();
+    if (!m_link->write()) return holder_lost("its holder process ended");
+    if (!m_link->wants_write()) m_write_watcher.disable();
 }
 
 Status Session::resize(int cols, int rows) {
     if (cols == m_cols && rows == m_rows) return {};
-    if (auto s = m_pty->resize(cols, rows); !s) return s;
+    if (m_exit_recorded) return Error{"session " + std::to_string(m_id) + " has already exited"};
+    m_link->resize(cols, rows);
+    queue_to_holder();
     m_cols = cols;
     m_rows = rows;
     flush_output();  // output so far was written for the old size
@@ -192,15 +216,23 @@ Status Session::resize(int cols, int rows) {
 
 Status Session::signal(int sig) {
     if (m_exit_recorded) return Error{"session " + std::to_string(m_id) + " has already exited"};
-    return m_pty->signal(sig);
+    m_link->signal(sig);
+    queue_to_holder();
+    return {};
 }
 
 // ---- screen and attached clients ---------------------------------------------------
 
 void Session::on_committed(const Event& ev) {
     if (ev.kind == EventKind::OutputChunk) {
+        // Durable now: the holder may forget these bytes.
+        m_durable += ev.payload.size();
+        m_link->ack(m_durable);
+        queue_to_holder();
         send_to_clients(ev);
     } else if (ev.kind == EventKind::SessionExited) {
+        m_link->collect();  // the exit is on record: the holder may end
+        queue_to_holder();
         // Inside a commit: everything the program wrote is already with the follower.
         nlohmann::json notice{{"event", "exited"}};
         auto j = ev.json();
@@ -314,7 +346,8 @@ void Session::detach_all(const std::string& reason) {
 }
 
 void Session::shutdown() {
-    if (!m_exit_recorded) (void)m_pty->signal(SIGHUP);
+    flush_output();
+    (void)m_link->write();  // input and acknowledgements already queued, best effort
 }
 
 }  // namespace tether

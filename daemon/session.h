@@ -1,8 +1,10 @@
-// Session: one program in a daemon-owned PTY. It drains the PTY into the log (coalesced
-// output chunks, terminal signals), writes input, keeps the live screen following the
+// Session: one program in a PTY held by its holder process (holder_link.h). It drains
+// the holder's output into the log (coalesced output chunks, terminal signals) and
+// acknowledges each byte once durable, writes input, keeps the live screen following the
 // log, and streams committed output to attached clients. Backpressure: when the log is
-// backlogged or an attached client falls behind, it stops reading the PTY, so the
-// program blocks on write and no byte is ever dropped or buffered without bound.
+// backlogged or an attached client falls behind, it stops reading from the holder, whose
+// window fills, so the program blocks on write and no byte is ever dropped or buffered
+// without bound.
 #pragma once
 
 #include <cstdint>
@@ -14,7 +16,7 @@
 
 #include "control_socket.h"
 #include "event_loop.h"
-#include "pty_process.h"
+#include "holder_link.h"
 #include "screen.h"
 #include "screen_follower.h"
 #include "store.h"
@@ -29,6 +31,7 @@ struct SessionLimits {
     size_t client_high_water = 4u << 20; // a client this far behind pauses the PTY
     size_t attach_history_lines = 50000;
     long permission_wait_s = 120;  // how long tether-hook waits for a decision
+    size_t holder_window = 1u << 20;  // unlogged output a holder keeps before the program blocks
 };
 
 struct AttachedClient {
@@ -39,18 +42,21 @@ struct AttachedClient {
 
 class Session {
 public:
+    // output_offset: how much of the program's output the log already holds (0 for a new
+    // session; the durable byte count for one adopted from a holder).
     Session(EventLoop& loop, Store& store, ScreenFollower& follower, const SessionLimits& limits, int64_t id,
-            std::unique_ptr<PtyProcess> pty, int cols, int rows);
+            std::unique_ptr<HolderLink> link, int cols, int rows, uint64_t output_offset);
     ~Session();
 
     int64_t id() const { return m_id; }
-    pid_t pid() const { return m_pty ? m_pty->pid() : 0; }
+    pid_t pid() const { return m_link->agent_pid(); }
+    pid_t holder_pid() const { return m_link->holder_pid(); }
     bool exited() const { return m_exit_recorded; }
 
     // Called after each commit with every event of this session.
     void on_committed(const Event& ev);
-    // Reaps the child if it has exited; records SessionExited once output has ended.
-    void poll_exit();
+    // The log may have room again: read from the holder if nothing else holds us back.
+    void resume_reading() { update_reading(); }
 
     // Input: bytes go to the PTY in order; written asynchronously, logged first.
     void write_input(std::string bytes);
@@ -74,12 +80,17 @@ public:
     int cols() const { return m_cols; }
     int rows() const { return m_rows; }
 
-    // The daemon is stopping: signal the child and record what can be recorded.
+    // The daemon is stopping: log what was read. The program runs on in its holder, and
+    // the next daemon resumes from the last durable byte.
     void shutdown();
 
 private:
     void on_readable();
     void on_writable();
+    void handle(const HolderFrame& frame);
+    void take_output(uint64_t offset, std::string_view bytes);
+    void holder_lost(const std::string& why);
+    void queue_to_holder();
     void flush_output();
     void record_signals(std::string_view bytes);
     void update_reading();
@@ -95,7 +106,7 @@ private:
     ScreenFollower& m_follower;
     SessionLimits m_limits;
     int64_t m_id;
-    std::unique_ptr<PtyProcess> m_pty;
+    std::unique_ptr<HolderLink> m_link;
     int m_cols, m_rows;
 
     FdWatcher m_read_watcher;
@@ -108,8 +119,8 @@ private:
     std::vector<TerminalSignal> m_signal_scratch;
     std::string m_last_title;
 
-    std::deque<std::string> m_input;
-    size_t m_input_offset = 0;
+    uint64_t m_received = 0;  // output offset of the next byte expected from the holder
+    uint64_t m_durable = 0;   // output bytes committed to the log (acknowledged to the holder)
     std::vector<std::function<void()>> m_pending_enters;
 
     bool m_output_open = true;

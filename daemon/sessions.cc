@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "log.h"
+#include "paths.h"
 #include "protocol.h"
 
 namespace tether {
@@ -74,10 +75,11 @@ std::optional<int> parse_signal(const std::string& name) {
 }
 
 Sessions::Sessions(EventLoop& loop, Store& store, SessionLimits limits, ScreenFollowerOptions screen,
-                   std::string detach_key, std::string socket_path, std::string log_path)
+                   std::string detach_key, std::string socket_path, std::string log_path, std::string state_dir)
     : m_loop(loop), m_store(store), m_limits(limits), m_detach_key(std::move(detach_key)),
       m_socket_path(std::move(socket_path)),
-      m_follower(loop, std::move(log_path), screen), m_sigchld(loop, SIGCHLD, [this] { reap(); }) {
+      m_follower(loop, std::move(log_path), screen), m_state_dir(std::move(state_dir)),
+      m_holders_dir(holders_dir_for(m_socket_path)) {
     store.add_listener([this](const Event& ev) { on_committed(ev); });
     m_follower.set_prompt_listener([this](int64_t session, const std::string& prompt, const std::string& text) {
         auto it = m_sessions.find(session);
@@ -85,7 +87,7 @@ Sessions::Sessions(EventLoop& loop, Store& store, SessionLimits limits, ScreenFo
         m_store.append(make_json_event(session, EventKind::ScreenPromptSeen, {{"prompt", prompt}, {"text", text}}));
     });
     store.add_drain_listener([this] {
-        for (auto& [id, s] : m_sessions) s->poll_exit();
+        for (auto& [id, s] : m_sessions) s->resume_reading();
     });
 }
 
@@ -94,14 +96,116 @@ Sessions::~Sessions() {
     m_sessions.clear();
 }
 
-void Sessions::close_orphans() {
+Status Sessions::adopt_holders() {
+    if (auto s = ensure_private_dir(m_holders_dir); !s) return Error{"holders directory: " + s.error().message};
+    std::error_code ec;
+    std::vector<std::pair<int64_t, std::string>> sockets;
+    for (const auto& entry : std::filesystem::directory_iterator(m_holders_dir, ec)) {
+        std::string name = entry.path().filename().string();
+        if (!name.ends_with(".sock")) continue;
+        std::string digits = name.substr(0, name.size() - 5);
+        if (digits.empty() || !std::all_of(digits.begin(), digits.end(), ::isdigit)) continue;
+        sockets.emplace_back(std::stoll(digits), entry.path().string());
+    }
+    if (ec) return Error{"holders directory " + m_holders_dir + ": " + ec.message()};
+    std::sort(sockets.begin(), sockets.end());
+    for (const auto& [id, path] : sockets) (void)try_adopt(id, path);
     for (const auto& [id, row] : m_store.sessions().sessions) {
         // External sessions have no PTY here: their agent runs on without us.
         if (!row.live() || row.external || m_sessions.count(id)) continue;
         m_store.append(make_json_event(
             id, EventKind::SessionExited,
-            {{"lost", true}, {"reason", "the daemon stopped before this session ended; its end was not seen"}}));
+            {{"lost", true}, {"reason", "its holder process is gone; the session's end was not seen"}}));
     }
+    return {};
+}
+
+Status Sessions::try_adopt(int64_t id, const std::string& path) {
+    std::error_code ec;
+    auto link = HolderLink::connect(path, 2000);
+    if (!link) {
+        // Nobody listens: the holder died (and its PTY with it). Its session, if live,
+        // is closed by the caller; the socket file is only debris.
+        log_warn("holder of session " + std::to_string(id) + " does not answer (" + link.error().message +
+                 "); removing its socket");
+        std::filesystem::remove(path, ec);
+        return link.error();
+    }
+    const HolderHello& hello = (*link)->hello();
+    const SessionRow* row = m_store.sessions().find(hello.session);
+    std::string why;
+    if (!std::filesystem::equivalent(hello.state_dir, m_state_dir, ec)) why = "it belongs to the state directory " + hello.state_dir;
+    else if (hello.session != id) why = "it says it holds session " + std::to_string(hello.session);
+    else if (!row) why = "the event log has no session " + std::to_string(id);
+    else if (!row->live() || row->external) why = "the log says session " + std::to_string(id) + " has ended";
+    else if (m_sessions.count(id)) why = "session " + std::to_string(id) + " is already adopted";
+    else if (static_cast<uint64_t>(row->bytes_out) < hello.acked || static_cast<uint64_t>(row->bytes_out) > hello.produced)
+        why = "the log holds " + std::to_string(row->bytes_out) + " output bytes but the holder has " +
+              std::to_string(hello.acked) + " to " + std::to_string(hello.produced);
+    if (why.empty())
+        if (auto s = adopt(id, std::move(*link)); !s) why = s.error().message;
+    if (why.empty()) {
+        std::erase_if(m_orphans, [id](const nlohmann::json& o) { return o.value("session", int64_t(0)) == id; });
+        return {};
+    }
+    report_orphan(path, hello, why);
+    return Error{why};
+}
+
+Status Sessions::adopt_orphan(int64_t session) {
+    auto it = m_sessions.find(session);
+    if (it != m_sessions.end() && !it->second->exited()) return Error{"session " + std::to_string(session) + " is already adopted"};
+    return try_adopt(session, holder_socket_path(m_holders_dir, session));
+}
+
+Status Sessions::adopt(int64_t id, std::unique_ptr<HolderLink> link) {
+    const SessionRow* row = m_store.sessions().find(id);
+    // The screen starts as the session started and replays its output from the log.
+    auto cursor = m_store.log().read(EventQuery{.session = id});
+    if (!cursor) return cursor.error();
+    auto first = cursor->next();
+    if (!first) return first.error();
+    if (!*first || (*first)->kind != EventKind::SessionStarted) return Error{"the log has no start for session " + std::to_string(id)};
+    const Event started = std::move(**first);
+    auto fact = started.json();
+    const HolderHello hello = link->hello();
+    uint64_t offset = static_cast<uint64_t>(row->bytes_out);
+    m_follower.add_session(id, fact.value("cols", 80), fact.value("rows", 24), started.seq, row->agent == "claude",
+                           m_store.log().last_seq());
+    int cols = hello.cols > 0 ? hello.cols : row->cols, rows = hello.rows > 0 ? hello.rows : row->rows;
+    m_store.append(make_json_event(id, EventKind::SessionAdopted,
+                                   {{"holder_pid", hello.holder_pid},
+                                    {"pid", hello.agent_pid},
+                                    {"down_from_us", hello.disconnected_us},
+                                    {"down_to_us", now_us()},
+                                    {"buffered", hello.produced - offset},
+                                    {"exited", hello.exited},
+                                    {"holder_version", hello.version}}));
+    m_sessions[id] = std::make_unique<Session>(m_loop, m_store, m_follower, m_limits, id, std::move(link), cols, rows, offset);
+    if (m_on_adopted) m_on_adopted(id);  // before the adoption commits
+    log_info("adopted session " + std::to_string(id) + " (" + row->name + ") from holder " + std::to_string(hello.holder_pid) +
+             ": " + std::to_string(hello.produced - offset) + " bytes of output waited for us");
+    return {};
+}
+
+void Sessions::report_orphan(const std::string& socket, const HolderHello& hello, const std::string& why) {
+    std::erase_if(m_orphans, [&](const nlohmann::json& o) { return o.value("socket", "") == socket; });
+    log_warn("holder " + std::to_string(hello.holder_pid) + " at " + socket + " is not adopted: " + why +
+             " (tether doctor lists it; its program keeps running)");
+    nlohmann::json o{{"socket", socket},
+                     {"session", hello.session},
+                     {"holder_pid", hello.holder_pid},
+                     {"pid", hello.agent_pid},
+                     {"state_dir", hello.state_dir},
+                     {"exited", hello.exited},
+                     {"reason", why}};
+    m_store.append(make_json_event(0, EventKind::HolderOrphaned, o));
+    m_orphans.push_back(o);
+}
+
+pid_t Sessions::holder_pid(int64_t session) const {
+    auto it = m_sessions.find(session);
+    return it == m_sessions.end() || it->second->exited() ? 0 : it->second->holder_pid();
 }
 
 void Sessions::on_committed(const Event& ev) {
@@ -122,10 +226,6 @@ void Sessions::evict_exited() {
         m_sessions.erase(exited[i]);
         m_follower.remove_session(exited[i]);
     }
-}
-
-void Sessions::reap() {
-    for (auto& [id, s] : m_sessions) s->poll_exit();
 }
 
 const SessionRow* Sessions::lookup(const nlohmann::json& ref) const { return m_store.sessions().resolve(ref); }
@@ -206,16 +306,22 @@ void Sessions::cmd_run(const std::shared_ptr<Connection>& conn, const nlohmann::
         argv.insert(argv.begin() + 1, {"--notifications", "--notifications-command",
                                        binary_dir() + "/tether notify --state idle --message 'Aider is waiting for your input'"});
     }
-    auto pty = PtyProcess::spawn(SpawnRequest{.argv = argv, .env = env, .cwd = cwd, .cols = cols, .rows = rows});
-    if (!pty) {
-        fact["error"] = pty.error().message;
+    auto link = HolderLink::start(HolderStart{.session = id,
+                                              .holder_binary = binary_dir() + "/tether-holder",
+                                              .socket_path = holder_socket_path(m_holders_dir, id),
+                                              .state_dir = m_state_dir,
+                                              .window = m_limits.holder_window,
+                                              .spawn = SpawnRequest{.argv = argv, .env = env, .cwd = cwd, .cols = cols, .rows = rows}});
+    if (!link) {
+        fact["error"] = link.error().message;
         m_store.append(make_json_event(id, EventKind::SessionSpawnFailed, fact));
-        return conn->reply_error(req, "run: cannot start " + argv[0] + ": " + pty.error().message);
+        return conn->reply_error(req, "run: cannot start " + argv[0] + ": " + link.error().message);
     }
-    fact["pid"] = (*pty)->pid();
+    fact["pid"] = (*link)->agent_pid();
+    fact["holder_pid"] = (*link)->holder_pid();
     const Event& started = m_store.append(make_json_event(id, EventKind::SessionStarted, fact));
     m_follower.add_session(id, cols, rows, started.seq, /*watch_prompts=*/agent == "claude");
-    m_sessions[id] = std::make_unique<Session>(m_loop, m_store, m_follower, m_limits, id, std::move(*pty), cols, rows);
+    m_sessions[id] = std::make_unique<Session>(m_loop, m_store, m_follower, m_limits, id, std::move(*link), cols, rows, 0);
     std::weak_ptr<Connection> weak = conn;
     m_store.when_durable([weak, req, id, name, pid = fact["pid"]] {
         if (auto c = weak.lock()) c->reply_ok(req, {{"session", id}, {"name", name}, {"pid", pid}});
@@ -331,25 +437,33 @@ bool Sessions::attached(int64_t session) {
     return it != m_sessions.end() && it->second->client_count() > 0;
 }
 
-void Sessions::shutdown() {
-    for (auto& [id, s] : m_sessions) s->shutdown();
-    // Give the programs a moment to exit on SIGHUP so their ends are recorded.
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(1000);
-    for (;;) {
-        bool all = true;
-        for (auto& [id, s] : m_sessions) {
-            s->poll_exit();
-            all = all && s->exited();
-        }
-        if (all || std::chrono::steady_clock::now() > deadline) break;
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
+size_t Sessions::live_count() const {
+    size_t n = 0;
+    for (const auto& [id, s] : m_sessions) n += !s->exited();
+    return n;
+}
+
+void Sessions::end_all(std::function<void()> done) {
     for (auto& [id, s] : m_sessions)
-        if (!s->exited()) {
-            (void)s->signal(SIGKILL);
-            m_store.append(make_json_event(id, EventKind::SessionExited,
-                                           {{"signal", SIGKILL}, {"reason", "the daemon stopped"}}));
+        if (!s->exited()) (void)s->signal(SIGHUP);
+    auto started = std::chrono::steady_clock::now();
+    auto killed = std::make_shared<bool>(false);
+    m_ending = std::make_unique<Timer>(m_loop, [this, started, killed, done = std::move(done)] {
+        auto waited = std::chrono::steady_clock::now() - started;
+        if (live_count() == 0 || waited > std::chrono::seconds(6)) return done();
+        if (!*killed && waited > std::chrono::seconds(3)) {
+            *killed = true;
+            for (auto& [id, s] : m_sessions)
+                if (!s->exited()) (void)s->signal(SIGKILL);
         }
+        m_ending->arm_ms(20);
+    });
+    m_ending->arm_ms(20);
+}
+
+void Sessions::shutdown() {
+    // The programs run on in their holders; the next daemon adopts them.
+    for (auto& [id, s] : m_sessions) s->shutdown();
 }
 
 }  // namespace tether

@@ -1,10 +1,12 @@
 // Sessions: the set of live sessions and the control commands that act on them
-// (run, attach, detach, resize, send, kill, screen). It creates Session objects,
-// routes committed events to them, reaps children on SIGCHLD, and on start-up closes
-// the books on sessions a previous daemon left without an end.
+// (run, attach, detach, resize, send, kill, screen). It starts a holder per session,
+// routes committed events to the sessions, and on start-up adopts the sessions whose
+// holders outlived the previous daemon, reports holders it cannot adopt, and closes the
+// books on sessions that ended without a witness.
 #pragma once
 
 #include <map>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -18,20 +20,36 @@ namespace tether {
 class Sessions {
 public:
     Sessions(EventLoop& loop, Store& store, SessionLimits limits, ScreenFollowerOptions screen,
-             std::string detach_key, std::string socket_path, std::string log_path);
+             std::string detach_key, std::string socket_path, std::string log_path, std::string state_dir);
     ~Sessions();
 
-    // Sessions the projection thinks live but no process of ours holds: record their end.
-    void close_orphans();
+    // Reaches every holder in our holders directory: adopts those of our live sessions,
+    // reports the others (never kills them). Then records the end of live sessions that
+    // no holder holds. Call once, at start-up.
+    Status adopt_holders();
+    // Holders that answer in the holders directory but are not adopted (doctor).
+    nlohmann::json orphans() const { return nlohmann::json(m_orphans); }
+    // Tries again to adopt the holder of one of our live sessions (`tether doctor --adopt`).
+    Status adopt_orphan(int64_t session);
+    // Called with each adopted session's id before its adoption is committed.
+    void set_adopt_listener(std::function<void(int64_t)> fn) { m_on_adopted = std::move(fn); }
+    pid_t holder_pid(int64_t session) const;
+    const std::string& holders_dir() const { return m_holders_dir; }
     // True when cmd was a session command (and has been answered or will be).
     bool handle(const std::shared_ptr<Connection>& conn, const std::string& cmd, const nlohmann::json& req);
     void shutdown();
+    // Hangs up every live session (SIGHUP, then SIGKILL after a grace period) and calls
+    // done once each has exited or the grace has run out: `daemon stop --end-sessions`.
+    void end_all(std::function<void()> done);
+    size_t live_count() const;
     // Is a client attached to the session (the user is looking at it)?
     bool attached(int64_t session);
 
 private:
     void on_committed(const Event& ev);
-    void reap();
+    Status try_adopt(int64_t id, const std::string& socket_path);
+    Status adopt(int64_t id, std::unique_ptr<HolderLink> link);
+    void report_orphan(const std::string& socket, const HolderHello& hello, const std::string& why);
     Session* live(const std::shared_ptr<Connection>& conn, const nlohmann::json& req, const char* what);
     const SessionRow* lookup(const nlohmann::json& ref) const;
     void cmd_run(const std::shared_ptr<Connection>& conn, const nlohmann::json& req);
@@ -49,8 +67,12 @@ private:
     std::string m_detach_key;  // the configured default, sent to attaching clients
     std::string m_socket_path;
     ScreenFollower m_follower;
+    std::string m_state_dir;
+    std::string m_holders_dir;
     std::map<int64_t, std::unique_ptr<Session>> m_sessions;  // live, and recently exited
-    SignalWatcher m_sigchld;
+    std::vector<nlohmann::json> m_orphans;
+    std::function<void(int64_t)> m_on_adopted;
+    std::unique_ptr<Timer> m_ending;
 };
 
 // The --settings JSON that wires Claude Code's hooks to tether-hook.

@@ -23,6 +23,9 @@
 #include "rules.h"
 #include "client.h"
 #include "events.h"
+#include "holder_link.h"
+#include "lock_file.h"
+#include "holder_survey.h"
 #include "paths.h"
 
 using namespace tether;
@@ -102,7 +105,7 @@ int cmd_daemon_start(const Globals& g) {
     return 0;
 }
 
-int cmd_daemon_stop(const Globals& g) {
+int cmd_daemon_stop(const Globals& g, bool end_sessions) {
     auto c = Client::connect(g.paths(), false);
     if (!c) {
         std::printf("tetherd is not running\n");
@@ -110,17 +113,108 @@ int cmd_daemon_stop(const Globals& g) {
     }
     auto st = c->request({{"cmd", "status"}});
     if (!st) return fail(st.error().message);
-    auto r = c->request({{"cmd", "stop"}});
+    auto r = c->request({{"cmd", "stop"}, {"end_sessions", end_sessions}});
     if (!r) return fail(r.error().message);
     // Wait for the daemon to let go of its socket, bounded.
     for (int i = 0; i < 200; ++i) {
         if (!Client::connect(g.paths(), false)) {
-            std::printf("tetherd stopped (pid %lld)\n", static_cast<long long>((*st)["pid"].get<int64_t>()));
+            std::printf("tetherd stopped (pid %lld)", static_cast<long long>((*st)["pid"].get<int64_t>()));
+            int64_t kept = r->value("sessions_kept", int64_t(0));
+            if (kept > 0)
+                std::printf("; %lld session%s keep%s running in %s holder%s (the next start adopts them; "
+                            "stop --end-sessions ends them)",
+                            static_cast<long long>(kept), kept == 1 ? "" : "s", kept == 1 ? "s" : "", kept == 1 ? "its" : "their",
+                            kept == 1 ? "" : "s");
+            std::printf("\n");
             return 0;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     return fail("tetherd did not stop within 10 s");
+}
+
+// Stop and start again: the new daemon (perhaps a newly installed binary) adopts every
+// session from its holder.
+int cmd_daemon_restart(const Globals& g) {
+    if (int rc = cmd_daemon_stop(g, false); rc != 0) return rc;
+    // The socket goes first; the state lock is free once the old process has exited.
+    for (int i = 0; i < 200 && !LockFile::acquire(g.paths().lock_file()); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (auto s = start_daemon(g.paths()); !s) return fail(s.error().message);
+    auto c = Client::connect(g.paths(), false);
+    if (!c) return fail(c.error().message, k_exit_unreachable);
+    auto st = c->request({{"cmd", "status"}});
+    auto ls = c->request({{"cmd", "ls"}});
+    if (!st || !ls) return fail((!st ? st.error() : ls.error()).message);
+    size_t adopted = 0;
+    for (const auto& s : (*ls)["sessions"]) adopted += s.contains("holder_pid");
+    std::printf("tetherd started (pid %lld); adopted %zu session%s\n", static_cast<long long>((*st)["pid"].get<int64_t>()),
+                adopted, adopted == 1 ? "" : "s");
+    return 0;
+}
+
+// Holders nobody adopted, dead holder sockets, and the two repairs.
+int cmd_doctor(const Globals& g, int64_t adopt, int64_t end) {
+    const std::string dir = holders_dir_for(g.paths().socket_path);
+    auto c = Client::connect(g.paths(), false);
+    if (adopt > 0) {
+        if (!c) return fail("adopting needs the daemon: tether daemon start adopts every holder of its sessions", k_exit_unreachable);
+        auto r = c->request({{"cmd", "adopt"}, {"session", adopt}});
+        if (!r) return fail(r.error().message);
+        std::printf("session %lld adopted\n", static_cast<long long>(adopt));
+        return 0;
+    }
+    if (end > 0) {
+        if (c) {
+            auto ls = c->request({{"cmd", "ls"}});
+            if (ls)
+                for (const auto& s : (*ls)["sessions"])
+                    if (s["id"] == end && s.contains("holder_pid"))
+                        return fail("session " + std::to_string(end) + " is live in the daemon: use tether kill " + std::to_string(end));
+        }
+        if (auto s = end_holder(holder_socket_path(dir, end), 2000); !s) return fail("ending the holder of session " + std::to_string(end) + ": " + s.error().message);
+        std::printf("ended the program of holder %lld; its holder is gone\n", static_cast<long long>(end));
+        return 0;
+    }
+    std::map<int64_t, std::string> reasons;  // the daemon's word on holders it did not adopt
+    std::printf("holders directory: %s\n", dir.c_str());
+    if (c) {
+        auto st = c->request({{"cmd", "status"}});
+        auto h = c->request({{"cmd", "holders"}});
+        if (st) std::printf("daemon: running, pid %lld\n", static_cast<long long>((*st)["pid"].get<int64_t>()));
+        if (h)
+            for (const auto& o : (*h)["orphans"]) reasons[o["session"].get<int64_t>()] = o["reason"].get<std::string>();
+    } else {
+        std::printf("daemon: not running (its next start adopts the holders of its live sessions)\n");
+    }
+    int problems = 0;
+    for (const auto& r : survey_holders(dir)) {
+        if (r.status == HolderReport::Status::Connected) {
+            std::printf("  session %-5lld adopted by the daemon\n", static_cast<long long>(r.session));
+            continue;
+        }
+        if (r.status == HolderReport::Status::Dead) {
+            ++problems;
+            std::printf("  session %-5lld DEAD: nothing answers %s (%s)\n", static_cast<long long>(r.session), r.socket.c_str(),
+                        r.detail.c_str());
+            continue;
+        }
+        const HolderHello& h = r.hello;
+        std::string program = h.exited ? (h.signaled ? "ended by signal " + std::to_string(h.code) : "exited with code " + std::to_string(h.code))
+                                       : "running";
+        std::printf("  session %-5lld holder pid %d, program pid %d %s, %llu bytes not yet logged, state %s\n",
+                    static_cast<long long>(r.session), h.holder_pid, h.agent_pid, program.c_str(),
+                    static_cast<unsigned long long>(h.produced - h.acked), h.state_dir.c_str());
+        if (c) {
+            ++problems;
+            auto why = reasons.find(r.session);
+            std::printf("      ORPHANED: %s\n      tether doctor --adopt %lld   or   tether doctor --end %lld\n",
+                        why != reasons.end() ? why->second.c_str() : "the daemon has not adopted it",
+                        static_cast<long long>(r.session), static_cast<long long>(r.session));
+        }
+    }
+    std::printf(problems ? "%d problem%s found\n" : "no problems found\n", problems, problems == 1 ? "" : "s");
+    return problems ? k_exit_failed : 0;
 }
 
 int cmd_daemon_status(const Globals& g, bool as_json) {
@@ -499,7 +593,11 @@ int main(int argc, char** argv) {
     auto* daemon = app.add_subcommand("daemon", "Start, stop or inspect the daemon");
     daemon->require_subcommand(1);
     daemon->add_subcommand("start", "Start the daemon in the background")->callback([&] { rc = cmd_daemon_start(g); });
-    daemon->add_subcommand("stop", "Stop the daemon (the event log is flushed)")->callback([&] { rc = cmd_daemon_stop(g); });
+    bool end_sessions = false;
+    auto* stop = daemon->add_subcommand("stop", "Stop the daemon (the event log is flushed; sessions keep running in their holders)");
+    stop->add_flag("--end-sessions", end_sessions, "Hang up every session first (SIGHUP, then SIGKILL after 3 s)");
+    stop->callback([&] { rc = cmd_daemon_stop(g, end_sessions); });
+    daemon->add_subcommand("restart", "Stop and start the daemon; the new one adopts every session")->callback([&] { rc = cmd_daemon_restart(g); });
     auto* status = daemon->add_subcommand("status", "Is the daemon running? (exit 3 when not)");
     status->add_flag("--json", as_json, "Machine-readable output");
     status->callback([&] { rc = cmd_daemon_status(g, as_json); });
@@ -691,6 +789,12 @@ int main(int argc, char** argv) {
         req["attached"] = t_attached;
         rc = cmd_rules_test(g, req, t_stdin, as_json);
     });
+
+    int64_t doctor_adopt = 0, doctor_end = 0;
+    auto* doctor = app.add_subcommand("doctor", "Find holders no daemon adopted (orphans) and adopt or end them");
+    doctor->add_option("--adopt", doctor_adopt, "Ask the daemon to adopt the holder of this session");
+    doctor->add_option("--end", doctor_end, "End the program of this orphaned holder (its unlogged output is discarded)");
+    doctor->callback([&] { rc = cmd_doctor(g, doctor_adopt, doctor_end); });
 
     auto* admin = app.add_subcommand("admin", "Maintenance of the event log and its projections");
     admin->require_subcommand(1);

@@ -79,6 +79,7 @@ int main(int argc, char** argv) {
     std::string state_dir, socket_path, config_path;
     bool daemonize_flag = false, rebuild = false;
     long flush_ms = 5, frame_timeout_ms = 10000;
+    size_t holder_window = 1u << 20;
     app.add_option("--state-dir", state_dir, "State directory (default $TETHER_STATE_DIR, else $XDG_STATE_HOME/tether)");
     app.add_option("--socket", socket_path, "Control socket (default $TETHER_SOCKET, else $XDG_RUNTIME_DIR/tether/tetherd.sock)");
     app.add_option("--config", config_path, "Configuration file (default $TETHER_CONFIG, else $XDG_CONFIG_HOME/tether/config.yaml if present)");
@@ -90,6 +91,9 @@ int main(int argc, char** argv) {
                           ->check(CLI::Range(0, 1000));
     app.add_option("--frame-timeout-ms", frame_timeout_ms, "How long a client may take to finish a frame")
         ->check(CLI::Range(10, 600000));
+    app.add_option("--holder-window", holder_window,
+                   "Output bytes a session's holder keeps for the daemon before the program is left to block")
+        ->check(CLI::Range(size_t(4096), size_t(64) << 20));
     app.set_version_flag("--version", "tetherd " TETHER_VERSION);
     try {
         app.parse(argc, argv);
@@ -128,6 +132,7 @@ int main(int argc, char** argv) {
     options.screen.history_lines = config->history_lines;
     options.sessions.permission_wait_s = config->permission_wait_s;
     options.control.frame_timeout_ms = frame_timeout_ms;
+    options.sessions.holder_window = holder_window;
 
     if (rebuild) {
         if (auto s = ensure_private_dir(options.paths.state_dir); !s) {

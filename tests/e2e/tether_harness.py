@@ -138,7 +138,31 @@ class Daemon:
 
     def __exit__(self, *exc):
         self.kill()
+        self.kill_holders()
         shutil.rmtree(self.root, ignore_errors=True)
+
+    def holder_pids(self):
+        """The holder processes of this daemon's sessions (they outlive the daemon)."""
+        pids = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open("/proc/%s/cmdline" % entry, "rb") as f:
+                    argv = f.read().split(b"\0")
+            except OSError:
+                continue
+            if argv and argv[0].endswith(b"tether-holder") and (self.state_dir.encode() in argv):
+                pids.append(int(entry))
+        return pids
+
+    def kill_holders(self):
+        """A test's sessions end with it: SIGKILL closes each PTY, hanging up its program."""
+        for pid in self.holder_pids():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
     def start(self):
         """Starts tetherd in the foreground (as a child of the test) and waits for its socket."""
@@ -230,7 +254,7 @@ KIND = {"DaemonStarted": 1, "DaemonStopped": 2, "SessionStarted": 3, "SessionSpa
         "HookReceived": 15, "StateChanged": 16, "PermissionRequested": 17, "PermissionDecided": 18,
         "AgentNotified": 19, "ScreenPromptSeen": 20, "NotificationQueued": 21, "NotificationSent": 22,
         "NotificationFailed": 23, "EscalationScheduled": 24, "EscalationCancelled": 25, "Acknowledged": 26,
-        "ConfigLoaded": 27}
+        "ConfigLoaded": 27, "SessionAdopted": 28, "HolderOrphaned": 29}
 
 
 class Tmux:
