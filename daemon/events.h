@@ -41,6 +41,8 @@
 // 25 EscalationCancelled {"escalation": <seq>, "reason"}
 // 26 Acknowledged       {"by": "attach"|"answer"|"cli"|"ui"}
 // 27 ConfigLoaded       {"path", "ok", "errors": [..], "notifiers", "rules"}   start and reload
+// 28 NotifierReported   {"notifier", "plugin", "code", "text"}  a plugin's notifier_host.event,
+//                       e.g. code "no_audio_device"
 #pragma once
 
 #include <cstdint>
@@ -80,6 +82,7 @@ enum class EventKind : uint16_t {
     EscalationCancelled = 25,
     Acknowledged = 26,
     ConfigLoaded = 27,
+    NotifierReported = 28,
 };
 
 // The one name table. Returns nullopt for a number this build does not know.
