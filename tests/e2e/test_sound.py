@@ -6,14 +6,18 @@ writes raw samples to a file; PULSE_SERVER names a socket that does not exist, s
 PulseAudio on the machine is never used). When the agent is done, the done chime plays
 at the rule's volume 0.5. Then a daemon with no audio device at all: one
 NotifierReported warning for any number of notifications, each a final failure, and the
-daemon carries on."""
+daemon carries on. Last, a private PulseAudio server (a pipe sink into a FIFO the test
+reads): with it answering, the chime goes there and not to ALSA."""
 
 import json
 import os
+import shutil
 import struct
+import subprocess
+import threading
 import wave
 
-from tether_harness import BIN_DIR, Daemon, FAKE_CLAUDE, KIND, check, wait_for
+from tether_harness import BIN_DIR, Daemon, FAKE_CLAUDE, KIND, check, fail, wait_for
 
 SOUNDS = os.path.join(BIN_DIR, "..", "share", "tether", "sounds")
 
@@ -127,4 +131,76 @@ with Daemon() as d:
     check("PulseAudio" in r["text"] and 'ALSA "default"' in r["text"], "the warning does not say what was tried: %r" % r)
     check(d.alive(), "the daemon died")
     d.tether("ls", check_rc=0)
+
+class PulseServer:
+    """pulseaudio with only a Unix socket and a sink that writes into a FIFO we drain, at
+    the pace of the system clock like a sound card (else it runs ahead of the stream and
+    fills the gaps with silence)."""
+
+    def __init__(self, root):
+        self.dir = os.path.join(root, "pulse")
+        os.makedirs(os.path.join(self.dir, "runtime"), mode=0o700)
+        self.socket = os.path.join(self.dir, "native")
+        self.fifo = os.path.join(self.dir, "sink.raw")
+        self.samples = bytearray()
+        binary = shutil.which("pulseaudio")
+        if not binary:
+            fail("pulseaudio is not installed (scripts/setup.sh installs it)")
+        env = dict(os.environ, HOME=self.dir, XDG_RUNTIME_DIR=os.path.join(self.dir, "runtime"))
+        env.pop("PULSE_SERVER", None)
+        self.log = open(os.path.join(self.dir, "pulseaudio.log"), "wb")
+        self.proc = subprocess.Popen(
+            [binary, "-n", "--daemonize=no", "--exit-idle-time=-1", "--use-pid-file=no", "--disable-shm=yes",
+             "--log-target=stderr", "-L", "module-native-protocol-unix auth-anonymous=1 socket=" + self.socket,
+             "-L", "module-pipe-sink file=%s format=s16le rate=48000 channels=1 sink_name=test use_system_clock_for_timing=yes" % self.fifo],
+            stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log, env=env)
+        wait_for(lambda: self.proc.poll() is None and os.path.exists(self.socket) and os.path.exists(self.fifo),
+                 timeout=20, what="pulseaudio to listen")
+        threading.Thread(target=self.drain, daemon=True).start()
+
+    def drain(self):
+        with open(self.fifo, "rb", buffering=0) as f:
+            while True:
+                chunk = f.read(65536)
+                if not chunk:
+                    return
+                self.samples.extend(chunk)
+
+    def played(self):
+        """What the sink played, from its first non-silent sample."""
+        data = bytes(self.samples[:len(self.samples) // 2 * 2])
+        s = struct.unpack("<%dh" % (len(data) // 2), data)
+        first = next((i for i, v in enumerate(s) if v), len(s))
+        return list(s[first:])
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=15)
+        self.log.close()
+
+
+with Daemon() as d:
+    out = os.path.join(d.root, "out.raw")
+    audio_home(d, 'pcm.!default { type file; slave.pcm "null"; file "%s"; format "raw" }\n' % out)
+    pulse = PulseServer(d.root)
+    try:
+        d.env["PULSE_SERVER"] = "unix:" + pulse.socket
+        configure(d, """
+  - name: question
+    when: {to: needs_answer}
+    notify: [chime]
+""")
+        d.start()
+        d.tether("run", "-d", "--name", "s", "--", "sleep", "60", check_rc=0)
+        d.tether("notify", "--session", "s", "--state", "needs_answer", "--message", "which branch?", check_rc=0)
+        wait_for(lambda: all_sent(d, "question"), timeout=30, what="the question chime to be sent")
+        question = wav_samples(os.path.join(SOUNDS, "question.wav"))
+        # The question chime starts with a sample of 0: compare from its first sound.
+        question = question[next(i for i, v in enumerate(question) if v):]
+        wait_for(lambda: sounds_like(pulse.played(), question), timeout=20,
+                 what="the question chime on the PulseAudio sink")
+        check(not os.path.exists(out), "ALSA was used although PulseAudio answered")
+    finally:
+        pulse.stop()
 print("ok")
