@@ -331,6 +331,12 @@ TEST_CASE("without an audio device: one warning event, a final failure, and soun
     CHECK_MESSAGE(rc == NOTIFIER_OK, err);
     CHECK(peak(box.played()) > 10000);
     CHECK(p.recorder().events.size() == 1);
+
+    // Lost again after it came back: that is news, so it is reported again (once).
+    box.use_missing_card();
+    CHECK(p.send("done").first == NOTIFIER_FAIL);
+    CHECK(p.send("done").first == NOTIFIER_FAIL);
+    CHECK(p.recorder().events.size() == 2);
 }
 
 TEST_CASE("backend and device options choose the output") {
