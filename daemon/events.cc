@@ -43,6 +43,7 @@ constexpr std::array k_kind_names{
     KindName{EventKind::ConfigLoaded, "ConfigLoaded"},
     KindName{EventKind::SessionAdopted, "SessionAdopted"},
     KindName{EventKind::HolderOrphaned, "HolderOrphaned"},
+    KindName{EventKind::NotifierReported, "NotifierReported"},
 };
 
 }  // namespace

@@ -47,6 +47,8 @@
 //                        (0: unknown) to down_to_us, and `buffered` output bytes waited
 // 29 HolderOrphaned     {"socket", "session", "holder_pid", "pid", "state_dir", "exited",
 //                        "reason"} (session 0): a holder this daemon will not adopt
+// 40 NotifierReported   {"notifier", "plugin", "code", "text"}  a plugin's notifier_host.event,
+//                       e.g. code "no_audio_device"
 #pragma once
 
 #include <cstdint>
@@ -88,6 +90,7 @@ enum class EventKind : uint16_t {
     ConfigLoaded = 27,
     SessionAdopted = 28,
     HolderOrphaned = 29,
+    NotifierReported = 40,
 };
 
 // The one name table. Returns nullopt for a number this build does not know.

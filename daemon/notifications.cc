@@ -29,10 +29,15 @@ Notifications::Notifications(EventLoop& loop, Store& store, Hooks& hooks, Plugin
                outbox) {
     store.add_listener([this](const Event& ev) { on_committed(ev); });
     hooks.set_policy([this](const SessionRow& row, const nlohmann::json& payload) { return decide(row, payload); });
+    plugins.on_event([this](const PluginEvent& e) {
+        m_store.append(make_json_event(0, EventKind::NotifierReported,
+                                       {{"notifier", e.label}, {"plugin", e.plugin}, {"code", e.code}, {"text", e.text}}));
+    });
 }
 
 Notifications::~Notifications() {
     m_hooks.set_policy(nullptr);
+    m_plugins.on_event(nullptr);
     for (auto& [name, id] : m_instances) m_plugins.destroy(id);
 }
 
@@ -148,7 +153,7 @@ void Notifications::on_state_changed(const Event& ev) {
     for (const RuleAction& a : evaluate(m_rules, t, m_memory, ev.time_us)) {
         switch (a.kind) {
         case ActionKind::notify:
-            for (const auto& n : a.notifiers) m_outbox.enqueue(ev.session, a.rule, n, ev.seq, 0, message_for(t, a, ev));
+            for (const auto& n : a.notifiers) m_outbox.enqueue(ev.session, a.rule, n, ev.seq, 0, message_to(message_for(t, a, ev), n));
             break;
         case ActionKind::escalate_later: {
             const Event& s = m_store.append(make_json_event(
@@ -197,7 +202,7 @@ void Notifications::fire_escalation(int64_t seq) {
     }
     nlohmann::json message = p->message;
     message["escalation"] = true;
-    for (const auto& n : p->notifiers) m_outbox.enqueue(p->session, p->rule, n, p->cause, seq, message);
+    for (const auto& n : p->notifiers) m_outbox.enqueue(p->session, p->rule, n, p->cause, seq, message_to(message, n));
 }
 
 nlohmann::json Notifications::message_for(const Transition& t, const RuleAction& a, const Event& cause) const {
@@ -209,7 +214,24 @@ nlohmann::json Notifications::message_for(const Transition& t, const RuleAction&
             {"body", a.message},        {"session", t.session_id}, {"session_name", t.session_name},
             {"agent", t.agent},         {"from", t.from},       {"to", t.to},
             {"tool", t.tool},           {"tool_input", t.tool_input}, {"message", t.question.empty() ? t.message : t.question},
-            {"cwd", t.cwd},             {"time_ms", cause.time_us / 1000}};
+            {"cwd", t.cwd},             {"time_ms", cause.time_us / 1000}, {"rule_options", rule_options(a.rule)}};
+}
+
+// The rule's per-notifier options, {notifier: {key: value}}; message_to keeps one's.
+nlohmann::json Notifications::rule_options(const std::string& rule) const {
+    nlohmann::json all = nlohmann::json::object();
+    for (const Rule& r : m_rules.rules)
+        if (r.name == rule)
+            for (const auto& [notifier, options] : r.notifier_options) all[notifier] = options;
+    return all;
+}
+
+// The message for one notifier: only its own per-rule options (the rule's, by notifier).
+nlohmann::json Notifications::message_to(nlohmann::json message, const std::string& notifier) {
+    nlohmann::json options = nlohmann::json::object();
+    if (auto all = message.find("rule_options"); all != message.end() && all->contains(notifier)) options = (*all)[notifier];
+    message["rule_options"] = options;
+    return message;
 }
 
 void Notifications::send(const std::string& notifier, const nlohmann::json& m, int64_t key, int attempt, Outbox::SendDone done) {
@@ -237,6 +259,9 @@ void Notifications::send(const std::string& notifier, const nlohmann::json& m, i
     msg.tool_input_json = input == m.end() || input->is_null() ? "" : dump_json(*input);
     msg.cwd = m.value("cwd", "");
     msg.message = m.value("message", "");
+    if (auto options = m.find("rule_options"); options != m.end() && options->is_object())
+        for (const auto& [k, v] : options->items())
+            if (v.is_string()) msg.rule_options.emplace_back(k, v.get<std::string>());
     m_plugins.deliver(it->second, std::move(msg), [done = std::move(done)](DeliveryResult r) { done(r.ok(), r.retryable(), r.error); });
 }
 

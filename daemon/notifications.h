@@ -42,6 +42,8 @@ private:
     void fire_escalation(int64_t scheduled_seq);
     void send(const std::string& notifier, const nlohmann::json& message, int64_t key, int attempt, Outbox::SendDone done);
     nlohmann::json message_for(const Transition& t, const RuleAction& a, const Event& cause) const;
+    nlohmann::json rule_options(const std::string& rule) const;
+    static nlohmann::json message_to(nlohmann::json message, const std::string& notifier);
     std::optional<PermissionDecision> decide(const SessionRow& row, const nlohmann::json& payload);
 
     EventLoop& m_loop;

@@ -506,7 +506,7 @@ private:
             return false;
         }
         r.line = n.Mark().line + 1;
-        YAML::Node answer_node, name_node;
+        YAML::Node answer_node, name_node, options_node;
         bool has_answer = false;
         std::string where = "the rule at line " + std::to_string(r.line);
         for (auto it = n.begin(); it != n.end(); ++it) {
@@ -537,11 +537,16 @@ private:
                 duration(v, "dedupe", r.dedupe_us);
             } else if (key == "suppress_when_attached") {
                 boolean(v, "suppress_when_attached", r.suppress_when_attached);
+            } else if (key == "options") {
+                options_node.reset(v);
             } else {
                 unknown_key(it->first, key, where,
-                            {"name", "when", "notify", "escalate", "answer", "cooldown", "dedupe", "suppress_when_attached"});
+                            {"name", "when", "notify", "escalate", "answer", "cooldown", "dedupe", "suppress_when_attached",
+                             "options"});
             }
         }
+        // After the loop: options name notifiers that notify and escalate list.
+        if (options_node.IsDefined()) parse_rule_options(options_node, r, where);
         if (has_answer && !r.answer.empty() &&
             !(r.when.to.size() == 1 && r.when.to[0] == agent_state::needs_permission))
             error(answer_node, "answer in " + where + " needs when.to: needs_permission",
@@ -610,6 +615,40 @@ private:
         } catch (const std::regex_error& e) {
             error(n, "message is not a valid regular expression: " + std::string(e.what()),
                   "ECMAScript syntax; escape ( ) [ ] { } . * + ? with a backslash to match them literally");
+        }
+    }
+
+    // options: {NOTIFIER: {key: value}}, for notifiers this rule notifies or escalates to.
+    void parse_rule_options(const YAML::Node& n, Rule& r, const std::string& where) {
+        const std::string hint = "options: {chime: {file: question.wav, volume: 0.5}}";
+        if (n.IsNull()) return;
+        if (!n.IsMap()) {
+            error(n, "options in " + where + " must be a mapping of notifier names to options", hint);
+            return;
+        }
+        std::vector<std::string> used = r.notify;
+        if (r.escalate) used.insert(used.end(), r.escalate->notify.begin(), r.escalate->notify.end());
+        for (auto it = n.begin(); it != n.end(); ++it) {
+            std::string notifier = key_of(it);
+            const YAML::Node v = it->second;  // a copy: it-> points into a temporary
+            if (std::find(used.begin(), used.end(), notifier) == used.end()) {
+                error(it->first, "options for \"" + notifier + "\" in " + where + ", which does not notify it",
+                      used.empty() ? "add it to notify:" : "it notifies: " + join(used));
+                continue;
+            }
+            if (!v.IsMap()) {
+                error(v, "options for \"" + notifier + "\" in " + where + " must be a mapping", hint);
+                continue;
+            }
+            auto& out = r.notifier_options[notifier];
+            for (auto o = v.begin(); o != v.end(); ++o) {
+                if (!o->second.IsScalar()) {
+                    error(o->second, "option \"" + key_of(o) + "\" of \"" + notifier + "\" in " + where + " must be a string or a number",
+                          hint);
+                    continue;
+                }
+                out[key_of(o)] = o->second.Scalar();
+            }
         }
     }
 

@@ -45,6 +45,7 @@
 //       notify: [desktop]
 //       cooldown: 10m                           # per rule and session
 //       dedupe: 1h                              # same rule, session, state, tool, input, message
+//       options: {desktop: {urgency: low}}      # per-rule options for a notifier it notifies
 //
 // when: from/to (a state or a list), session/cwd/agent/tool/tool_input (a glob or a list
 // of globs, fnmatch(3) without flags: `*` also matches `/`, so "~/work/*" is everything
@@ -116,6 +117,9 @@ struct Rule {
     int64_t cooldown_us = 0;
     int64_t dedupe_us = 0;
     bool suppress_when_attached = true;
+    // Per-rule options for the rule's notifiers (the ABI's rule_options), by notifier:
+    // options: {chime: {file: question.wav, volume: 0.5}}. Plain strings, never secrets.
+    std::map<std::string, std::map<std::string, std::string>> notifier_options;
 };
 
 // A resolved option. Secrets (from ${ENV} or {file: PATH}) live only in memory: print

@@ -464,6 +464,30 @@ rules:
     CHECK(a[0].notifiers == std::vector<std::string>{"desktop", "phone"});
 }
 
+TEST_CASE("a rule's options reach the notifiers it notifies, and only those") {
+    RuleConfig c = parse_ok(R"yaml(
+notifiers: {chime: {plugin: sound}, phone: {plugin: ntfy}}
+rules:
+  - name: permission
+    when: {to: needs_permission}
+    notify: [chime]
+    escalate: {after: 5m, notify: [phone]}
+    options: {chime: {file: question.wav, volume: 0.5}, phone: {priority: 5}}
+)yaml");
+    REQUIRE(c.rules.size() == 1);
+    CHECK(c.rules[0].notifier_options.at("chime") == std::map<std::string, std::string>{{"file", "question.wav"}, {"volume", "0.5"}});
+    CHECK(c.rules[0].notifier_options.at("phone").at("priority") == "5");
+
+    auto p = parse("notifiers: {chime: {plugin: sound}, d: {plugin: desktop}}\nrules:\n"
+                   "  - {name: r, when: {to: idle}, notify: [chime], options: {d: {x: 1}}}\n"
+                   "  - {name: s, when: {to: idle}, notify: [chime], options: {chime: {file: [a]}}}\n"
+                   "  - {name: t, when: {to: idle}, notify: [chime], options: [chime]}\n");
+    INFO(dump(p.errors));
+    CHECK(has_error(p.errors, 3, 60, "options for \"d\" in rule \"r\", which does not notify it"));
+    CHECK(has_error(p.errors, 4, 74, "option \"file\" of \"chime\" in rule \"s\" must be a string"));
+    CHECK(has_error(p.errors, 5, 59, "options in rule \"t\" must be a mapping"));
+}
+
 TEST_CASE("auto-answer allows Read, Grep and Glob and denies Bash rm -rf") {
     RuleConfig c = parse_ok(R"yaml(
 notifiers: {d: {plugin: desktop}}
