@@ -1,0 +1,129 @@
+// evhttp behind HttpTestServer.
+#include "http_test_server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/thread.h>
+
+#include <cctype>
+#include <chrono>
+#include <cstdlib>
+#include <stdexcept>
+
+namespace tether::test {
+
+namespace {
+
+struct DelayedReply {
+    evhttp_request* req;
+    HttpReply reply;
+};
+
+void send_reply(evhttp_request* req, const HttpReply& reply) {
+    evkeyvalq* out = evhttp_request_get_output_headers(req);
+    for (const auto& [k, v] : reply.headers) evhttp_add_header(out, k.c_str(), v.c_str());
+    evbuffer* body = evbuffer_new();
+    evbuffer_add(body, reply.body.data(), reply.body.size());
+    evhttp_send_reply(req, reply.status, "test", body);
+    evbuffer_free(body);
+}
+
+void on_delay(evutil_socket_t, short, void* arg) {
+    auto* d = static_cast<DelayedReply*>(arg);
+    send_reply(d->req, d->reply);
+    delete d;
+}
+
+}  // namespace
+
+HttpTestServer::HttpTestServer(Handler handler) : m_handler(std::move(handler)) {
+    static const int threads_ready = evthread_use_pthreads();  // loopexit from the test thread
+    (void)threads_ready;
+    m_base = event_base_new();
+    m_http = m_base ? evhttp_new(m_base) : nullptr;
+    if (!m_http) throw std::runtime_error("http test server: evhttp_new failed");
+    evhttp_set_allowed_methods(m_http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT);
+    evhttp_set_gencb(m_http, &HttpTestServer::on_request, this);
+    evhttp_bound_socket* bound = evhttp_bind_socket_with_handle(m_http, "127.0.0.1", 0);
+    if (!bound) throw std::runtime_error("http test server: cannot bind 127.0.0.1");
+    sockaddr_in addr{};
+    socklen_t len = sizeof addr;
+    getsockname(evhttp_bound_socket_get_fd(bound), reinterpret_cast<sockaddr*>(&addr), &len);
+    m_port = ntohs(addr.sin_port);
+    m_thread = std::thread([this] { event_base_loop(m_base, EVLOOP_NO_EXIT_ON_EMPTY); });
+}
+
+HttpTestServer::~HttpTestServer() {
+    event_base_loopexit(m_base, nullptr);
+    m_thread.join();
+    evhttp_free(m_http);
+    event_base_free(m_base);
+}
+
+void HttpTestServer::set_handler(Handler handler) {
+    std::lock_guard lock(m_mutex);
+    m_handler = std::move(handler);
+}
+
+std::string HttpTestServer::url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(m_port) + path;
+}
+
+std::vector<HttpRequest> HttpTestServer::requests() const {
+    std::lock_guard lock(m_mutex);
+    return m_requests;
+}
+
+size_t HttpTestServer::wait_for_requests(size_t n, long timeout_ms) const {
+    std::unique_lock lock(m_mutex);
+    m_cv.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return m_requests.size() >= n; });
+    return m_requests.size();
+}
+
+void HttpTestServer::on_request(evhttp_request* req, void* self) { static_cast<HttpTestServer*>(self)->handle(req); }
+
+void HttpTestServer::handle(evhttp_request* req) {
+    HttpRequest r;
+    switch (evhttp_request_get_command(req)) {
+    case EVHTTP_REQ_GET: r.method = "GET"; break;
+    case EVHTTP_REQ_POST: r.method = "POST"; break;
+    case EVHTTP_REQ_PUT: r.method = "PUT"; break;
+    default: r.method = "?"; break;
+    }
+    r.uri = evhttp_request_get_uri(req);
+    evkeyvalq* in = evhttp_request_get_input_headers(req);
+    for (evkeyval* h = in->tqh_first; h; h = h->next.tqe_next) {
+        std::string name = h->key;
+        for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        r.headers[name] = h->value;
+    }
+    evbuffer* body = evhttp_request_get_input_buffer(req);
+    size_t n = evbuffer_get_length(body);
+    r.body.resize(n);
+    evbuffer_copyout(body, r.body.data(), n);
+
+    Handler handler;
+    int number = 0;
+    {
+        std::lock_guard lock(m_mutex);
+        m_requests.push_back(r);
+        number = static_cast<int>(m_requests.size());
+        handler = m_handler;
+    }
+    m_cv.notify_all();
+    HttpReply reply = handler ? handler(r, number) : HttpReply{};
+    if (reply.delay_ms <= 0) {
+        send_reply(req, reply);
+        return;
+    }
+    timeval tv{reply.delay_ms / 1000, (reply.delay_ms % 1000) * 1000};
+    event_base_once(m_base, -1, EV_TIMEOUT, &on_delay, new DelayedReply{req, reply}, &tv);
+}
+
+}  // namespace tether::test
