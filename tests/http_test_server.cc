@@ -6,10 +6,15 @@
 #include <sys/socket.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/thread.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include <cctype>
 #include <chrono>
@@ -40,9 +45,55 @@ void on_delay(evutil_socket_t, short, void* arg) {
     delete d;
 }
 
+std::string pem_of(int (*write)(BIO*, void*), void* object) {
+    BIO* bio = BIO_new(BIO_s_mem());
+    write(bio, object);
+    char* data = nullptr;
+    long n = BIO_get_mem_data(bio, &data);
+    std::string out(data, static_cast<size_t>(n));
+    BIO_free(bio);
+    return out;
+}
+
+bufferevent* tls_bufferevent(event_base* base, void* ctx) {
+    return bufferevent_openssl_socket_new(base, -1, SSL_new(static_cast<SSL_CTX*>(ctx)), BUFFEREVENT_SSL_ACCEPTING,
+                                          BEV_OPT_CLOSE_ON_FREE);
+}
+
 }  // namespace
 
-HttpTestServer::HttpTestServer(Handler handler) : m_handler(std::move(handler)) {
+TestCertificate TestCertificate::self_signed() {
+    EVP_PKEY* key = EVP_EC_gen("P-256");
+    X509* x = X509_new();
+    if (!key || !x) throw std::runtime_error("test certificate: OpenSSL failed");
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+    X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+    X509_gmtime_adj(X509_getm_notAfter(x), 24 * 3600);
+    X509_set_pubkey(x, key);
+    X509_NAME* name = X509_get_subject_name(x);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("127.0.0.1"), -1, -1, 0);
+    X509_set_issuer_name(x, name);
+    X509V3_CTX v3;
+    X509V3_set_ctx_nodb(&v3);
+    X509V3_set_ctx(&v3, x, x, nullptr, nullptr, 0);
+    for (auto [nid, value] : {std::pair{NID_subject_alt_name, "IP:127.0.0.1"}, std::pair{NID_basic_constraints, "critical,CA:TRUE"}}) {
+        X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &v3, nid, value);
+        X509_add_ext(x, ext, -1);
+        X509_EXTENSION_free(ext);
+    }
+    if (!X509_sign(x, key, EVP_sha256())) throw std::runtime_error("test certificate: cannot sign");
+    TestCertificate c;
+    c.cert_pem = pem_of([](BIO* b, void* o) { return PEM_write_bio_X509(b, static_cast<X509*>(o)); }, x);
+    c.key_pem = pem_of([](BIO* b, void* o) {
+        return PEM_write_bio_PrivateKey(b, static_cast<EVP_PKEY*>(o), nullptr, nullptr, 0, nullptr, nullptr);
+    }, key);
+    X509_free(x);
+    EVP_PKEY_free(key);
+    return c;
+}
+
+HttpTestServer::HttpTestServer(Handler handler, const TestCertificate* tls) : m_handler(std::move(handler)) {
     static const int threads_ready = evthread_use_pthreads();  // loopexit from the test thread
     (void)threads_ready;
     m_base = event_base_new();
@@ -50,6 +101,20 @@ HttpTestServer::HttpTestServer(Handler handler) : m_handler(std::move(handler)) 
     if (!m_http) throw std::runtime_error("http test server: evhttp_new failed");
     evhttp_set_allowed_methods(m_http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT);
     evhttp_set_gencb(m_http, &HttpTestServer::on_request, this);
+    if (tls) {
+        m_tls = SSL_CTX_new(TLS_server_method());
+        BIO* cert = BIO_new_mem_buf(tls->cert_pem.data(), static_cast<int>(tls->cert_pem.size()));
+        BIO* key = BIO_new_mem_buf(tls->key_pem.data(), static_cast<int>(tls->key_pem.size()));
+        X509* x = PEM_read_bio_X509(cert, nullptr, nullptr, nullptr);
+        EVP_PKEY* k = PEM_read_bio_PrivateKey(key, nullptr, nullptr, nullptr);
+        bool ok = x && k && SSL_CTX_use_certificate(m_tls, x) == 1 && SSL_CTX_use_PrivateKey(m_tls, k) == 1;
+        X509_free(x);
+        EVP_PKEY_free(k);
+        BIO_free(cert);
+        BIO_free(key);
+        if (!ok) throw std::runtime_error("http test server: cannot load the TLS certificate");
+        evhttp_set_bevcb(m_http, &tls_bufferevent, m_tls);
+    }
     evhttp_bound_socket* bound = evhttp_bind_socket_with_handle(m_http, "127.0.0.1", 0);
     if (!bound) throw std::runtime_error("http test server: cannot bind 127.0.0.1");
     sockaddr_in addr{};
@@ -64,6 +129,7 @@ HttpTestServer::~HttpTestServer() {
     m_thread.join();
     evhttp_free(m_http);
     event_base_free(m_base);
+    if (m_tls) SSL_CTX_free(m_tls);
 }
 
 void HttpTestServer::set_handler(Handler handler) {
@@ -72,7 +138,7 @@ void HttpTestServer::set_handler(Handler handler) {
 }
 
 std::string HttpTestServer::url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(m_port) + path;
+    return std::string(m_tls ? "https" : "http") + "://127.0.0.1:" + std::to_string(m_port) + path;
 }
 
 std::vector<HttpRequest> HttpTestServer::requests() const {

@@ -1,6 +1,7 @@
-// A real HTTP server on 127.0.0.1 for plugin unit tests: libevent's evhttp on its own
+// A real HTTP(S) server on 127.0.0.1 for plugin unit tests: libevent's evhttp on its own
 // thread, an ephemeral port, every request recorded, and the reply to each one chosen by
-// the test (status, headers, body, and a delay to provoke client timeouts).
+// the test (status, headers, body, and a delay to provoke client timeouts). With a
+// TestCertificate it speaks TLS (OpenSSL through libevent's bufferevent_openssl).
 #pragma once
 
 #include <condition_variable>
@@ -13,6 +14,7 @@
 
 struct event_base;
 struct evhttp;
+struct ssl_ctx_st;
 struct evhttp_request;
 
 namespace tether::test {
@@ -44,19 +46,26 @@ inline HttpReply reply(int status, std::string body, std::vector<std::pair<std::
     return r;
 }
 
+// A fresh self-signed certificate for 127.0.0.1 (an EC key), in PEM.
+struct TestCertificate {
+    std::string cert_pem, key_pem;
+    static TestCertificate self_signed();
+};
+
 class HttpTestServer {
 public:
     // handler runs on the server thread; n is the 1-based number of the request.
     using Handler = std::function<HttpReply(const HttpRequest& req, int n)>;
 
-    explicit HttpTestServer(Handler handler = nullptr);
+    // With tls, the server speaks only HTTPS and url() says https.
+    explicit HttpTestServer(Handler handler = nullptr, const TestCertificate* tls = nullptr);
     ~HttpTestServer();
     HttpTestServer(const HttpTestServer&) = delete;
     HttpTestServer& operator=(const HttpTestServer&) = delete;
 
     void set_handler(Handler handler);
     int port() const { return m_port; }
-    std::string url(const std::string& path) const;  // "http://127.0.0.1:PORT" + path
+    std::string url(const std::string& path) const;  // "http(s)://127.0.0.1:PORT" + path
 
     std::vector<HttpRequest> requests() const;
     // Blocks until at least n requests arrived or timeout_ms passed; returns the count.
@@ -68,6 +77,7 @@ private:
 
     event_base* m_base = nullptr;
     evhttp* m_http = nullptr;
+    ssl_ctx_st* m_tls = nullptr;
     int m_port = 0;
     mutable std::mutex m_mutex;
     mutable std::condition_variable m_cv;

@@ -12,6 +12,7 @@
 
 #include "http_test_server.h"
 #include "notifier_loader.h"
+#include "support.h"
 
 using namespace tether::test;
 
@@ -260,4 +261,31 @@ TEST_CASE("turning TLS verification off is a warning and a host event") {
     REQUIRE(n.create({{"url", "https://example.com/h"}, {"tls_verify", "false"}}) == "");
     CHECK(n.event_codes() == std::vector<std::string>{"tls_verify_off"});
     CHECK(n.host_output().find("log 2: TLS certificate verification is OFF") != std::string::npos);
+}
+
+TEST_CASE("TLS: certificates are verified by default, ca_file trusts a private CA, tls_verify false trusts anything") {
+    TestCertificate cert = TestCertificate::self_signed();
+    HttpTestServer server(nullptr, &cert);
+    REQUIRE(server.url("/h").rfind("https://", 0) == 0);
+
+    LoadedNotifier strict(TETHER_PLUGIN_FILE);
+    REQUIRE(strict.create(options_for(server)) == "");
+    SendResult r = strict.send(TestMessage{});
+    CHECK(r.status == NOTIFIER_RETRY);
+    CHECK(r.error.find("certificate") != std::string::npos);
+    CHECK(server.requests().empty());
+
+    TempDir dir;
+    write_file(dir.file("ca.pem"), cert.cert_pem);
+    LoadedNotifier trusting(TETHER_PLUGIN_FILE);
+    REQUIRE(trusting.create(options_for(server, {{"ca_file", dir.file("ca.pem")}})) == "");
+    SendResult ok = trusting.send(TestMessage{});
+    CHECK_MESSAGE(ok.status == NOTIFIER_OK, ok.error);
+    REQUIRE(server.requests().size() == 1);
+    CHECK(signature_valid(server.requests()[0], k_secret));
+
+    LoadedNotifier careless(TETHER_PLUGIN_FILE);
+    REQUIRE(careless.create(options_for(server, {{"tls_verify", "false"}})) == "");
+    CHECK(careless.send(TestMessage{}).status == NOTIFIER_OK);
+    CHECK(server.requests().size() == 2);
 }
