@@ -61,7 +61,8 @@ public:
     Client(const Client&) = delete;
     Client& operator=(const Client&) = delete;
 
-    // Adds more strings that must never appear in an error (e.g. header values).
+    // Adds more strings that must never appear in an error (e.g. header values). Only
+    // before the first post: posts read the list without a lock.
     void add_secret(const std::string& s);
 
     // POSTs body with headers ("Name: value"). Returns whatever status the server gave.

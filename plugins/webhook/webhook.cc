@@ -87,6 +87,8 @@ public:
             for (const char* k : notifier_http::Transport::keys) known = known || key == k;
             if (!known) throw notifier_sdk::BadOptions("unknown option " + key + " (extra headers are header.NAME)");
         }
+        if (!m_secret.empty() && m_secret.size() < 16)
+            throw notifier_sdk::BadOptions("secret: too short to sign with; use at least 16 characters (openssl rand -hex 32)");
         if (m_secret.empty())
             m_host.warn("no secret: requests to " + m_url.shown() + " are not signed (set secret to sign them)");
         m_host.info("posting to " + m_url.shown() + (m_secret.empty() ? "" : ", signed with HMAC-SHA256"));

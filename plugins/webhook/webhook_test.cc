@@ -252,6 +252,9 @@ TEST_CASE("bad options are refused by name, without echoing the URL") {
     CHECK(n.create({{"url", "https://example.com/h"}, {"header.Bad Name", "x"}}).find("not a valid header name") != std::string::npos);
     CHECK(n.create({{"url", "https://example.com/h"}, {"timeout_ms", "0"}}).find("timeout_ms") != std::string::npos);
     CHECK(n.create({{"url", "https://example.com/h"}, {"tls_verify", "maybe"}}).find("tls_verify") != std::string::npos);
+    std::string short_secret = n.create({{"url", "https://example.com/h"}, {"secret", "abc123"}});
+    CHECK(short_secret.find("secret: too short") != std::string::npos);
+    CHECK(short_secret.find("abc123") == std::string::npos);
 }
 
 TEST_CASE("turning TLS verification off is a warning and a host event") {
