@@ -16,6 +16,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cstdlib>
@@ -25,10 +26,6 @@ namespace tether::test {
 
 namespace {
 
-struct DelayedReply {
-    evhttp_request* req;
-    HttpReply reply;
-};
 
 void send_reply(evhttp_request* req, const HttpReply& reply) {
     evkeyvalq* out = evhttp_request_get_output_headers(req);
@@ -39,11 +36,6 @@ void send_reply(evhttp_request* req, const HttpReply& reply) {
     evbuffer_free(body);
 }
 
-void on_delay(evutil_socket_t, short, void* arg) {
-    auto* d = static_cast<DelayedReply*>(arg);
-    send_reply(d->req, d->reply);
-    delete d;
-}
 
 std::string pem_of(int (*write)(BIO*, void*), void* object) {
     BIO* bio = BIO_new(BIO_s_mem());
@@ -127,6 +119,7 @@ HttpTestServer::HttpTestServer(Handler handler, const TestCertificate* tls) : m_
 HttpTestServer::~HttpTestServer() {
     event_base_loopexit(m_base, nullptr);
     m_thread.join();
+    m_delayed.clear();  // replies never sent: the server is going away
     evhttp_free(m_http);
     event_base_free(m_base);
     if (m_tls) SSL_CTX_free(m_tls);
@@ -188,8 +181,23 @@ void HttpTestServer::handle(evhttp_request* req) {
         send_reply(req, reply);
         return;
     }
-    timeval tv{reply.delay_ms / 1000, (reply.delay_ms % 1000) * 1000};
-    event_base_once(m_base, -1, EV_TIMEOUT, &on_delay, new DelayedReply{req, reply}, &tv);
+    auto d = std::make_unique<Delayed>();
+    d->owner = this;
+    d->req = req;
+    d->reply = std::move(reply);
+    d->timer = evtimer_new(m_base, &HttpTestServer::on_delay, d.get());
+    timeval tv{d->reply.delay_ms / 1000, (d->reply.delay_ms % 1000) * 1000};
+    evtimer_add(d->timer, &tv);
+    m_delayed.push_back(std::move(d));  // server thread only
 }
+
+void HttpTestServer::on_delay(evutil_socket_t, short, void* arg) {
+    auto* d = static_cast<Delayed*>(arg);
+    send_reply(d->req, d->reply);
+    auto& all = d->owner->m_delayed;
+    all.erase(std::find_if(all.begin(), all.end(), [d](const auto& p) { return p.get() == d; }));
+}
+
+HttpTestServer::Delayed::~Delayed() { event_free(timer); }
 
 }  // namespace tether::test

@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -15,6 +16,7 @@
 struct event_base;
 struct evhttp;
 struct ssl_ctx_st;
+struct event;
 struct evhttp_request;
 
 namespace tether::test {
@@ -72,7 +74,15 @@ public:
     size_t wait_for_requests(size_t n, long timeout_ms = 10000) const;
 
 private:
+    struct Delayed {
+        HttpTestServer* owner = nullptr;
+        evhttp_request* req = nullptr;
+        HttpReply reply;
+        struct event* timer = nullptr;
+        ~Delayed();
+    };
     static void on_request(struct evhttp_request* req, void* self);
+    static void on_delay(int fd, short what, void* arg);
     void handle(struct evhttp_request* req);
 
     event_base* m_base = nullptr;
@@ -83,6 +93,7 @@ private:
     mutable std::condition_variable m_cv;
     Handler m_handler;
     std::vector<HttpRequest> m_requests;
+    std::vector<std::unique_ptr<Delayed>> m_delayed;  // replies waiting for their delay
     std::thread m_thread;
 };
 
