@@ -67,7 +67,7 @@ class Sink:
             elif doc["kind"] == "permission" and len(earlier) < 2:
                 status = 500
             elif doc["kind"] == "done" and not earlier:
-                status, delay = 503, 3  # answers only after the client's timeout_ms
+                status, delay = 503, 10  # answers long after the client's timeout_ms
             self.requests.append({"key": key, "attempt": int(headers.get("X-Tether-Attempt", "0")), "kind": doc["kind"],
                                   "status": status, "signature_ok": sig_ok, "doc": doc,
                                   "tenant": headers.get("X-Tenant")})
@@ -99,7 +99,7 @@ notifiers:
       url: {file: %s}
       secret: ${TETHER_E2E_WEBHOOK_SECRET}
       header.X-Tenant: e2e
-      timeout_ms: 1000
+      timeout_ms: 3000
 rules:
   - name: permission
     when: {to: needs_permission}
