@@ -126,6 +126,9 @@ public:
         if (webhook.has_value() == token.has_value())
             throw notifier_sdk::BadOptions("give either webhook (an incoming-webhook URL) or token (a bot token) and channel");
         m_max_wait = std::chrono::milliseconds(o.integer("max_retry_wait_ms", 4000, 0, 60000));
+        if (m_transport.timeout_ms + m_max_wait.count() > 9500)
+            m_host.warn("timeout_ms + max_retry_wait_ms exceed the daemon's 10 s per send: a send that takes that long "
+                        "is abandoned and counted as timed out");
         if (webhook) {
             if (o.has("channel") || o.has("api_base") || o.has("thread"))
                 throw notifier_sdk::BadOptions("channel, api_base and thread go with token; an incoming webhook posts to its own channel");
