@@ -8,6 +8,8 @@ packages=(
   libevent-dev libsqlite3-dev sqlite3 libyaml-cpp-dev libcurl4-openssl-dev libvterm-dev
   libboost-dev doctest-dev nlohmann-json3-dev libcli11-dev libhowardhinnant-date-dev tzdata
   tmux vim less procps python3 asciinema sqlite3
+  libglfw3-dev libimgui-dev libgl-dev libgl1-mesa-dri fonts-dejavu-core
+  xvfb xauth openbox x11-utils xdotool wmctrl imagemagick
 )
 
 missing=()

@@ -155,14 +155,15 @@ int main(int argc, char** argv) {
                 Model peek = link.model();
                 bool ticking = glfwGetWindowAttrib(window, GLFW_VISIBLE) && !glfwGetWindowAttrib(window, GLFW_ICONIFIED) &&
                                !peek.sessions.empty();
-                if (ticking) {
-                    // Wake on the next whole second: the times in state tick together.
-                    double now = glfwGetTime();
-                    glfwWaitEventsTimeout(std::max(0.05, std::ceil(now) - now));
-                } else {
-                    glfwWaitEvents();
-                }
-                settle = 1;
+                uint64_t seen = link.version();
+                double before = glfwGetTime();
+                double tick = std::max(0.05, std::ceil(before) - before);
+                if (ticking) glfwWaitEventsTimeout(tick);  // the times in state tick together, on the second
+                else glfwWaitEvents();
+                // Input needs a second frame (ImGui reacts on one and draws on the next);
+                // news from the daemon and the clock's tick do not.
+                bool timed_out = ticking && glfwGetTime() - before >= tick;
+                settle = link.version() != seen || timed_out ? 0 : 1;
             }
             if (glfwWindowShouldClose(window)) break;
             Model model = link.model();
