@@ -135,14 +135,16 @@ void draw_card(const Model& model, const SessionView& s, UiState& ui, ViewState&
     ImGui::PopID();
 }
 
-void draw_screen(const Model& model, ViewState& view, Actions& actions) {
+void draw_screen(const Model& model, ViewState& view, Layout* layout, Actions& actions) {
     auto it = model.sessions.find(view.selected);
     if (it == model.sessions.end()) return;
+    Recorder rec{layout, it->second.name};
     ImGui::Separator();
     ImGui::Text("Screen of %s", it->second.name.c_str());
     if (it->second.live && !it->second.external) {
         ImGui::SameLine();
         ImGui::Checkbox("Type into it", &view.typing);
+        rec.record("typing");
     } else {
         view.typing = false;
     }
@@ -156,6 +158,7 @@ void draw_screen(const Model& model, ViewState& view, Actions& actions) {
     }
     ImGui::BeginChild("screen", ImVec2(0, 0), true, ImGuiWindowFlags_HorizontalScrollbar);
     draw_terminal(*model.screen, view.typing);
+    rec.record("screen");
     if (view.typing && ImGui::IsWindowFocused()) {
         std::string bytes = typed_bytes();
         if (!bytes.empty()) actions.requests.push_back({{"cmd", "send"}, {"session", view.selected}, {"data", bytes}});
@@ -203,7 +206,7 @@ Actions draw_view(const Model& model, UiState& ui, ViewState& view, int64_t now_
     if (!model.connected) ImGui::EndDisabled();
     ImGui::Unindent(6);
     ImGui::EndChild();
-    draw_screen(model, view, actions);
+    draw_screen(model, view, model.connected ? layout : nullptr, actions);
     ImGui::End();
     return actions;
 }

@@ -171,6 +171,15 @@ try:
         click("select:alpha")
         wait_for(lambda: (layout() or {}).get("screen_session") == (layout() or {}).get("selected") != 0, what="alpha's screen")
 
+        # Type into alpha's screen: the keys reach the agent.
+        click("typing:alpha")
+        click("screen:alpha")
+        subprocess.run(["xdotool", "type", "--delay", "20", "from the window"], check=True, timeout=30)
+        subprocess.run(["xdotool", "key", "Return"], check=True, timeout=10)
+        wait_for(lambda: "> from the window" in d.tether("screen", "alpha")[1], what="typed keys on alpha's screen")
+        d.tether("wait", "alpha", "--until", "idle", "--timeout", "20", check_rc=0)
+        click("typing:alpha")  # typing off again
+
         # alpha asks permission: the ring, one chime, Approve shown.
         d.tether("send", "alpha", "run make deploy", "--enter", check_rc=0)
         wait_for(lambda: "approve:alpha" in (layout() or {}).get("buttons", {}), what="the Approve button for alpha")
@@ -214,7 +223,8 @@ try:
         wait_for(lambda: ui_says("quiet hours"), what="the UI to keep quiet in quiet hours")
         check(len(chime_lines()) == 1, "chimes: %r" % chime_lines())
         click("ack:beta")
-        wait_for(lambda: d.events("kind = 26"), what="the Acknowledged event")
+        acks = wait_for(lambda: d.events("kind = 26"), what="the Acknowledged event")
+        check(json.loads(acks[-1][4]).get("by") == "ui", "ack: %r" % acks)
         d.tether("approve", "beta", check_rc=0)
         d.tether("wait", "beta", "--until", "idle", "--timeout", "20", check_rc=0)
 
