@@ -180,6 +180,13 @@ int main(int argc, char** argv) {
 
             ImGui_ImplOpenGL3_NewFrame();
             ImGui_ImplGlfw_NewFrame();
+            // ImGui 1.86's GLFW backend reads the pointer only in a focused window, so the
+            // click that focuses this one (Approve, while you work elsewhere) would be lost.
+            if (!glfwGetWindowAttrib(window, GLFW_FOCUSED) && glfwGetWindowAttrib(window, GLFW_HOVERED)) {
+                double x, y;
+                glfwGetCursorPos(window, &x, &y);
+                ImGui::GetIO().MousePos = ImVec2(static_cast<float>(x), static_cast<float>(y));
+            }
             ImGui::NewFrame();
             Layout layout;
             Actions actions = draw_view(model, app.state, view, now, layout_path.empty() ? nullptr : &layout);

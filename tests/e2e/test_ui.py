@@ -174,9 +174,16 @@ try:
         # Type into alpha's screen: the keys reach the agent.
         click("typing:alpha")
         click("screen:alpha")
+        subprocess.run(["xdotool", "windowfocus", "--sync", wid], check=True, timeout=10)
         subprocess.run(["xdotool", "type", "--delay", "20", "from the window"], check=True, timeout=30)
         subprocess.run(["xdotool", "key", "Return"], check=True, timeout=10)
-        wait_for(lambda: "> from the window" in d.tether("screen", "alpha")[1], what="typed keys on alpha's screen")
+        deadline = time.monotonic() + 20
+        while "> from the window" not in d.tether("screen", "alpha")[1] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if "> from the window" not in d.tether("screen", "alpha")[1]:
+            shot("typing-failed.png")
+            fail("typed keys did not reach alpha; its screen:\n%s\nthe window's log:\n%s" % (
+                d.tether("screen", "alpha")[1], open(ui_log, errors="replace").read()))
         d.tether("wait", "alpha", "--until", "idle", "--timeout", "20", check_rc=0)
         click("typing:alpha")  # typing off again
 
