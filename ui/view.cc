@@ -204,6 +204,9 @@ Actions draw_view(const Model& model, UiState& ui, ViewState& view, int64_t now_
         draw_card(model, *s, ui, view, now_us, model.connected ? layout : nullptr, actions);
     }
     if (!model.connected) ImGui::EndDisabled();
+    if (model.connected && !model.sessions.empty() && !model.sessions.count(view.selected))
+        ImGui::TextDisabled("Click a name to see that session's screen.");
+    if (model.connected && model.sessions.empty()) ImGui::TextDisabled("No sessions yet: tether run -- claude");
     ImGui::Unindent(6);
     ImGui::EndChild();
     draw_screen(model, view, model.connected ? layout : nullptr, actions);
