@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <utility>
 
 #include "attach_launcher.h"
 #include "config.h"
@@ -28,6 +29,7 @@ using namespace tether;
 using namespace tether::ui;
 
 struct App {
+    bool input = false;  // an input event since the last frame
     UiState state;
     std::string state_path;
     void save() {
@@ -55,8 +57,8 @@ void load_fonts(const std::string& wanted) {
     io.Fonts->AddFontDefault();
 }
 
-void write_layout(const std::string& path, const Layout& layout, const Model& model, int64_t selected) {
-    nlohmann::json j{{"buttons", layout}, {"connected", model.connected}, {"selected", selected},
+void write_layout(const std::string& path, const Layout& layout, const Model& model, const ViewState& view) {
+    nlohmann::json j{{"buttons", layout}, {"connected", model.connected}, {"selected", view.selected}, {"typing", view.typing},
                      {"screen_session", model.screen ? model.screen->session : 0}};
     std::string tmp = path + ".tmp";
     std::ofstream(tmp) << j.dump() << "\n";
@@ -124,6 +126,14 @@ int main(int argc, char** argv) {
             a->state.height = height;
         }
     });
+    // Set before ImGui's backend, which chains to them: they only note that input came.
+    glfwSetCursorPosCallback(window, [](GLFWwindow* w, double, double) { static_cast<App*>(glfwGetWindowUserPointer(w))->input = true; });
+    glfwSetMouseButtonCallback(window, [](GLFWwindow* w, int, int, int) { static_cast<App*>(glfwGetWindowUserPointer(w))->input = true; });
+    glfwSetScrollCallback(window, [](GLFWwindow* w, double, double) { static_cast<App*>(glfwGetWindowUserPointer(w))->input = true; });
+    glfwSetKeyCallback(window, [](GLFWwindow* w, int, int, int, int) { static_cast<App*>(glfwGetWindowUserPointer(w))->input = true; });
+    glfwSetCharCallback(window, [](GLFWwindow* w, unsigned) { static_cast<App*>(glfwGetWindowUserPointer(w))->input = true; });
+    glfwSetCursorEnterCallback(window, [](GLFWwindow* w, int) { static_cast<App*>(glfwGetWindowUserPointer(w))->input = true; });
+    glfwSetWindowFocusCallback(window, [](GLFWwindow* w, int) { static_cast<App*>(glfwGetWindowUserPointer(w))->input = true; });
     glfwMakeContextCurrent(window);
     glfwSwapInterval(1);
 
@@ -151,19 +161,18 @@ int main(int argc, char** argv) {
             if (settle > 0) {
                 --settle;
                 glfwPollEvents();
+                if (std::exchange(app.input, false)) settle = 1;
             } else {
                 Model peek = link.model();
                 bool ticking = glfwGetWindowAttrib(window, GLFW_VISIBLE) && !glfwGetWindowAttrib(window, GLFW_ICONIFIED) &&
                                !peek.sessions.empty();
-                uint64_t seen = link.version();
-                double before = glfwGetTime();
-                double tick = std::max(0.05, std::ceil(before) - before);
-                if (ticking) glfwWaitEventsTimeout(tick);  // the times in state tick together, on the second
+                double now = glfwGetTime();
+                if (ticking) glfwWaitEventsTimeout(std::max(0.05, std::ceil(now) - now));  // times tick on the second
                 else glfwWaitEvents();
-                // Input needs a second frame (ImGui reacts on one and draws on the next);
-                // news from the daemon and the clock's tick do not.
-                bool timed_out = ticking && glfwGetTime() - before >= tick;
-                settle = link.version() != seen || timed_out ? 0 : 1;
+                // Input needs a second frame (ImGui reacts on one and draws on the next, and
+                // a click's release must be seen apart from its press); news from the
+                // daemon and the clock's tick do not.
+                settle = std::exchange(app.input, false) ? 1 : 0;
             }
             if (glfwWindowShouldClose(window)) break;
             Model model = link.model();
@@ -205,7 +214,7 @@ int main(int argc, char** argv) {
                 if (auto s = open_attach_terminal(terminal_command(config.ui_terminal), actions.attach, paths.socket_path); !s)
                     std::fprintf(stderr, "tether-ui: %s\n", s.error().message.c_str());
             }
-            if (!layout_path.empty()) write_layout(layout_path, layout, model, view.selected);
+            if (!layout_path.empty()) write_layout(layout_path, layout, model, view);
             std::string snapshot = std::to_string(app.state.x) + "," + std::to_string(app.state.y) + "," +
                                    std::to_string(app.state.width) + "," + std::to_string(app.state.height) + "," +
                                    std::to_string(app.state.muted.size());

@@ -173,6 +173,7 @@ try:
 
         # Type into alpha's screen: the keys reach the agent.
         click("typing:alpha")
+        wait_for(lambda: (layout() or {}).get("typing"), what="Type into it to be ticked")
         click("screen:alpha")
         subprocess.run(["xdotool", "windowfocus", "--sync", wid], check=True, timeout=10)
         subprocess.run(["xdotool", "type", "--delay", "20", "from the window"], check=True, timeout=30)
@@ -186,6 +187,7 @@ try:
                 d.tether("screen", "alpha")[1], open(ui_log, errors="replace").read()))
         d.tether("wait", "alpha", "--until", "idle", "--timeout", "20", check_rc=0)
         click("typing:alpha")  # typing off again
+        wait_for(lambda: (layout() or {}).get("typing") is False, what="Type into it to be unticked")
 
         # alpha asks permission: the ring, one chime, Approve shown.
         d.tether("send", "alpha", "run make deploy", "--enter", check_rc=0)
