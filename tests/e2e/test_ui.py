@@ -26,7 +26,7 @@ ACCENT = "rgb(255,150,20)"  # the ring (ui/view.cc k_accent)
 if not os.path.exists(UI):
     print("SKIP: tether-ui was not built (GLFW/ImGui missing)")
     sys.exit(77)
-for tool in ("Xvfb", "openbox", "xprop", "xdotool", "import", "compare", "convert"):
+for tool in ("Xvfb", "openbox", "xprop", "xdotool", "xmessage", "import", "compare", "convert"):
     if not shutil.which(tool):
         print("SKIP: %s is not installed (scripts/setup.sh installs it)" % tool)
         sys.exit(77)
@@ -200,8 +200,15 @@ try:
         check(accent_pixels(asking) > 200, "no accent ring around the session that needs you (%d px)" % accent_pixels(asking))
         check(differing_pixels(idle, asking) > 1000, "the needs-permission screenshot looks like the idle one")
 
+        # You are working in another window: the one click on Approve must count.
+        other = spawn(["xmessage", "-geometry", "+0+0", "another window"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        other_wid = wait_for(lambda: (run(["xdotool", "search", "--class", "Xmessage"]).split() or [None])[-1],
+                             what="another window")
+        subprocess.run(["xdotool", "windowactivate", "--sync", other_wid], check=True, timeout=10)
+        check(run(["xdotool", "getactivewindow"]).strip() == other_wid, "the other window did not take the focus")
         click("approve:alpha")
-        wait_for(lambda: decided("alpha"), what="alpha's permission to be decided")
+        wait_for(lambda: decided("alpha"), what="alpha's permission to be decided by one click on an unfocused window")
+        other.kill()
         dec = decided("alpha")[-1]
         check(dec["decision"] == "allow" and dec["by"] == "ui", "decision: %r" % dec)
         wait_for(lambda: "(ran)" in d.tether("screen", "alpha")[1], what="the fake agent to receive allow and run")
