@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <set>
+#include <sstream>
 
 #include "attach_client.h"
 #include "rules.h"
@@ -107,7 +108,7 @@ std::vector<ConfigError> check_config(const std::string& path, Config& out) {
         return errors;
     }
     try {
-        check_keys(path, root, {"daemon", "sessions", "attach", "hooks", "plugin_path", "notifiers", "quiet_hours", "rules"}, "", errors);
+        check_keys(path, root, {"daemon", "sessions", "attach", "hooks", "plugin_path", "notifiers", "quiet_hours", "rules", "ui"}, "", errors);
         if (YAML::Node pp = root["plugin_path"]; pp.IsDefined() && !pp.IsNull()) {
             if (!pp.IsSequence()) {
                 errors.push_back(at(path, pp, "plugin_path must be a list of directories", "plugin_path: [~/my-plugins]"));
@@ -133,6 +134,24 @@ std::vector<ConfigError> check_config(const std::string& path, Config& out) {
             check_keys(path, s, {"history_lines", "client_buffer_kib"}, "sessions", errors);
             read_number(path, s, "history_lines", out.history_lines, size_t{0}, size_t{10'000'000}, errors);
             read_number(path, s, "client_buffer_kib", out.client_buffer_kib, size_t{64}, size_t{1 << 20}, errors);
+        }
+        if (YAML::Node u = section(path, root, "ui", errors); u.IsMap()) {
+            check_keys(path, u, {"terminal"}, "ui", errors);
+            if (YAML::Node t = u["terminal"]; t.IsDefined()) {
+                std::vector<std::string> argv;
+                if (t.IsScalar()) {
+                    std::istringstream words(t.Scalar());
+                    for (std::string w; words >> w;) argv.push_back(w);
+                } else if (t.IsSequence()) {
+                    for (const auto& w : t)
+                        if (w.IsScalar()) argv.push_back(w.Scalar());
+                }
+                if (argv.empty())
+                    errors.push_back(at(path, t, "ui.terminal must name a terminal emulator command",
+                                        "terminal: \"xterm -e\" (tether attach ID is appended)"));
+                else
+                    out.ui_terminal = argv;
+            }
         }
         if (YAML::Node a = section(path, root, "attach", errors); a.IsMap()) {
             check_keys(path, a, {"detach_key"}, "attach", errors);

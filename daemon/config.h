@@ -21,6 +21,8 @@ struct Config {
     std::string detach_key = "^\\";
     long permission_wait_s = 120;  // how long a PermissionRequest hook waits for an answer
     std::vector<std::string> plugin_path;  // extra directories searched for notifier plugins
+    // tether-ui: the terminal emulator command that Attach runs, `tether attach ID` appended.
+    std::vector<std::string> ui_terminal{"x-terminal-emulator", "-e"};
     std::shared_ptr<const RuleConfig> rules;  // notifiers, quiet hours, rules (never null once loaded)
 };
 

@@ -84,3 +84,17 @@ TEST_CASE("load_config refuses a bad file with every error in one message") {
     CHECK(c.error().message.find("c.yaml:3:") != std::string::npos);
     CHECK_FALSE(load_config(dir.file("missing.yaml")));
 }
+
+TEST_CASE("ui.terminal: a command line or a list; empty is an error") {
+    Config c;
+    CHECK(c.ui_terminal == std::vector<std::string>{"x-terminal-emulator", "-e"});
+    CHECK(check("ui:\n  terminal: \"xterm -T tether -e\"\n", c).empty());
+    CHECK(c.ui_terminal == std::vector<std::string>{"xterm", "-T", "tether", "-e"});
+    CHECK(check("ui:\n  terminal: [foot, --]\n", c).empty());
+    CHECK(c.ui_terminal == std::vector<std::string>{"foot", "--"});
+    auto errors = check("ui:\n  terminal: \"\"\n  colour: red\n", c);
+    REQUIRE(errors.size() == 2);
+    CHECK(errors[0].message.find("unknown key \"colour\" in ui") != std::string::npos);
+    CHECK(errors[1].message.find("ui.terminal") != std::string::npos);
+    CHECK(errors[1].line == 2);
+}

@@ -41,6 +41,8 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
         return Error{"configuration " + options.paths.config_path + ": " + s.error().message};
 
     Daemon* self = d.get();
+    d->m_watchers = std::make_unique<Watchers>(d->m_loop, *d->m_store, *d->m_hooks,
+                                               [self](const SessionRow& row) { return self->session_json(row); });
     d->m_server = std::make_unique<ControlServer>(
         d->m_loop, [self](const std::shared_ptr<Connection>& c, const nlohmann::json& r) { self->handle(c, r); },
         options.control);
@@ -72,6 +74,7 @@ Daemon::~Daemon() {
     // Commit while every listener still exists; what the teardown appends is committed
     // by the store's own destructor, without listeners.
     if (m_store) (void)m_store->flush();
+    m_watchers.reset();
     m_notifications.reset();
     m_plugins.reset();
     m_hooks.reset();
@@ -188,6 +191,7 @@ void Daemon::handle(const std::shared_ptr<Connection>& conn, const nlohmann::jso
     const std::string cmd = req["cmd"].get<std::string>();
     if (m_sessions->handle(conn, cmd, req)) return;
     if (m_hooks->handle(conn, cmd, req)) return;
+    if (m_watchers->handle(conn, cmd, req)) return;
     if (cmd == "status") {
         conn->reply_ok(req, {{"pid", getpid()},
                              {"version", TETHER_VERSION},

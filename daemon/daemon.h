@@ -16,6 +16,7 @@
 #include "paths.h"
 #include "sessions.h"
 #include "store.h"
+#include "watchers.h"
 
 namespace tether {
 
@@ -55,6 +56,7 @@ private:
     std::unique_ptr<Hooks> m_hooks;
     std::unique_ptr<PluginHost> m_plugins;
     std::unique_ptr<Notifications> m_notifications;
+    std::unique_ptr<Watchers> m_watchers;
     std::unique_ptr<ControlServer> m_server;
     std::unique_ptr<SignalWatcher> m_sigterm, m_sigint, m_sighup;
     std::string m_stop_reason;

@@ -207,15 +207,23 @@ void Hooks::resolve(int64_t request, const PermissionDecision& d) {
     }
 }
 
-void Hooks::cmd_pending(const std::shared_ptr<Connection>& conn, const nlohmann::json& req) {
+std::optional<nlohmann::json> Hooks::pending_entry(int64_t request) const {
+    auto it = m_pending.find(request);
+    if (it == m_pending.end()) return std::nullopt;
+    const Pending& p = *it->second;
+    const SessionRow* row = m_store.sessions().find(p.session);
+    return nlohmann::json{{"request", request}, {"session", p.session}, {"name", row ? row->name : ""},
+                          {"tool", p.tool}, {"tool_input", p.tool_input}, {"waiting_ms", (now_us() - p.started_us) / 1000}};
+}
+
+nlohmann::json Hooks::pending_json() const {
     nlohmann::json list = nlohmann::json::array();
-    int64_t now = now_us();
-    for (const auto& [id, p] : m_pending) {
-        const SessionRow* row = m_store.sessions().find(p->session);
-        list.push_back({{"request", id}, {"session", p->session}, {"name", row ? row->name : ""},
-                        {"tool", p->tool}, {"tool_input", p->tool_input}, {"waiting_ms", (now - p->started_us) / 1000}});
-    }
-    conn->reply_ok(req, {{"pending", list}});
+    for (const auto& [id, p] : m_pending) list.push_back(*pending_entry(id));
+    return list;
+}
+
+void Hooks::cmd_pending(const std::shared_ptr<Connection>& conn, const nlohmann::json& req) {
+    conn->reply_ok(req, {{"pending", pending_json()}});
 }
 
 void Hooks::cmd_decide(const std::shared_ptr<Connection>& conn, const nlohmann::json& req, bool allow) {

@@ -39,6 +39,9 @@ public:
 
     bool handle(const std::shared_ptr<Connection>& conn, const std::string& cmd, const nlohmann::json& req);
     void set_policy(PermissionPolicy policy) { m_policy = std::move(policy); }
+    // The requests waiting for a decision, as `pending` lists them; one of them by seq.
+    nlohmann::json pending_json() const;
+    std::optional<nlohmann::json> pending_entry(int64_t request) const;
 
 private:
     struct Pending;

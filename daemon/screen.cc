@@ -1303,6 +1303,42 @@ ScreenCell Screen::cell(int row, int col) const {
     return out;
 }
 
+std::vector<std::vector<ScreenRun>> Screen::runs() const {
+    auto color = [](const VTermColor& v) -> std::string {
+        if (is_default(v)) return "default";
+        if (VTERM_COLOR_IS_INDEXED(&v)) return "idx:" + std::to_string(v.indexed.idx);
+        return "rgb:" + std::to_string(v.rgb.red) + ',' + std::to_string(v.rgb.green) + ',' + std::to_string(v.rgb.blue);
+    };
+    std::vector<std::vector<ScreenRun>> rows;
+    for (int r = 0; r < m_impl->m_rows; ++r) {
+        Row row = m_impl->read_row(r);
+        while (!row.empty() && row.back().nchars == 0 && row.back().style == default_style()) row.pop_back();
+        std::vector<ScreenRun> runs;
+        const Style* pen = nullptr;
+        for (const Cell& c : row) {
+            if (!pen || !(*pen == c.style)) {
+                pen = &c.style;
+                ScreenRun run;
+                run.fg = color(c.style.fg);
+                run.bg = color(c.style.bg);
+                run.bold = c.style.bold;
+                run.italic = c.style.italic;
+                run.blink = c.style.blink;
+                run.reverse = c.style.reverse;
+                run.strike = c.style.strike;
+                run.underline = c.style.underline;
+                runs.push_back(std::move(run));
+            }
+            ScreenRun& run = runs.back();
+            if (c.nchars == 0) run.text += ' ';
+            for (int k = 0; k < c.nchars; ++k) append_utf8(run.text, c.chars[static_cast<size_t>(k)]);
+            run.cols += c.nchars == 0 ? 1 : c.width;
+        }
+        rows.push_back(std::move(runs));
+    }
+    return rows;
+}
+
 bool Screen::alt_screen() const { return m_impl->m_alt; }
 bool Screen::cursor_visible() const { return m_impl->m_cursor_visible; }
 int Screen::cursor_row() const { return m_impl->cursor().row; }

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace tether {
 
@@ -33,6 +34,15 @@ struct ScreenCell {
     int underline = 0;  // 0 none, 1 single, 2 double, 3 curly
     int font = 0;       // 0-9
     bool operator==(const ScreenCell&) const = default;
+};
+
+// A stretch of one row's cells with the same colours and attributes, for drawing.
+struct ScreenRun {
+    std::string text;  // UTF-8; an erased cell is a space
+    int cols = 0;      // columns it covers (a wide char counts two)
+    std::string fg = "default", bg = "default";  // as in ScreenCell
+    bool bold = false, italic = false, blink = false, reverse = false, strike = false;
+    int underline = 0;
 };
 
 // Not thread-safe, const members included (they fill a cache): one lock around every call.
@@ -93,6 +103,8 @@ public:
 
     // 0-based; out of range gives an erased cell. Reads the whole row: for tests, not loops.
     ScreenCell cell(int row, int col) const;
+    // Every visible row as runs, left to right; trailing erased default cells are left out.
+    std::vector<std::vector<ScreenRun>> runs() const;
     bool alt_screen() const;
     bool cursor_visible() const;
     int cursor_row() const;  // 0-based, absolute (not relative to an origin-mode region)

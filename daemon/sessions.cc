@@ -12,6 +12,7 @@
 #include "log.h"
 #include "paths.h"
 #include "protocol.h"
+#include "screen_cells.h"
 
 namespace tether {
 
@@ -418,16 +419,24 @@ void Sessions::cmd_screen(const std::shared_ptr<Connection>& conn, const nlohman
     if (it == m_sessions.end())
         return conn->reply_error(req, "screen: session " + std::to_string(row->id) +
                                           " ended before this daemon started; its screen is not in memory");
-    bool ansi = req.value("ansi", false);
+    bool ansi = req.value("ansi", false), cells = req.value("cells", false);
     int64_t id = row->id;
     std::weak_ptr<Connection> weak = conn;
-    it->second->with_current_screen([weak, req, ansi, id](const Screen& screen, int64_t seq) {
+    it->second->with_current_screen([weak, req, ansi, cells, id](const Screen& screen, int64_t seq) {
         auto conn = weak.lock();
         if (!conn) return;
         nlohmann::json body{{"session", id}, {"seq", seq}, {"cols", screen.cols()}, {"rows", screen.rows()},
                             {"cursor_row", screen.cursor_row()}, {"cursor_col", screen.cursor_col()},
+                            {"cursor_visible", screen.cursor_visible()},
                             {"alt_screen", screen.alt_screen()}, {"title", screen.title()}};
-        body["screen"] = ansi ? screen.render_screen() : screen.text();
+        if (cells) {
+            body["cells"] = screen_cells_json(screen);
+            if (dump_json(body).size() + 64 > k_max_frame_body)
+                return conn->reply_error(req, "screen: the cells of session " + std::to_string(id) +
+                                                  " do not fit in one frame; ask for the text instead");
+        } else {
+            body["screen"] = ansi ? screen.render_screen() : screen.text();
+        }
         conn->reply_ok(req, body);
     });
 }

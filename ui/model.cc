@@ -1,0 +1,138 @@
+// Folding the watch stream into the model.
+#include "model.h"
+
+namespace tether::ui {
+
+namespace {
+
+std::string str(const nlohmann::json& j, const char* key) {
+    auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+int64_t num(const nlohmann::json& j, const char* key) {
+    auto it = j.find(key);
+    return it != j.end() && it->is_number_integer() ? it->get<int64_t>() : 0;
+}
+
+// 0-255: palette; "#rrggbb": direct colour; absent: default.
+int color(const nlohmann::json& run, const char* key) {
+    auto it = run.find(key);
+    if (it == run.end()) return -1;
+    if (it->is_number_integer()) return it->get<int>() & 0xff;
+    if (it->is_string()) {
+        std::string s = it->get<std::string>();
+        if (s.size() == 7 && s[0] == '#') return static_cast<int>(std::stoul(s.substr(1), nullptr, 16)) | (1 << 24);
+    }
+    return -1;
+}
+
+}  // namespace
+
+bool needs_you(const std::string& state) { return state == "needs_permission" || state == "needs_answer"; }
+
+std::string waiting_for(const SessionView& s) {
+    if (!s.waiting_tool.empty()) {
+        std::string what;
+        if (s.waiting_input.is_object()) {
+            for (const char* key : {"command", "file_path", "path", "url", "pattern", "prompt"})
+                if (auto v = str(s.waiting_input, key); !v.empty()) {
+                    what = v;
+                    break;
+                }
+            if (what.empty() && !s.waiting_input.empty()) what = s.waiting_input.dump();
+        }
+        return what.empty() ? s.waiting_tool : s.waiting_tool + ": " + what;
+    }
+    return s.message;
+}
+
+SessionView session_from_json(const nlohmann::json& j) {
+    SessionView s;
+    s.id = num(j, "id");
+    s.name = str(j, "name");
+    s.agent = str(j, "agent");
+    s.state = str(j, "state");
+    s.state_since_us = num(j, "state_since_us");
+    s.waiting_tool = str(j, "waiting_tool");
+    if (auto it = j.find("waiting_input"); it != j.end()) s.waiting_input = *it;
+    s.message = str(j, "message");
+    s.live = s.state != "exited" && s.state != "failed";
+    s.external = j.value("external", false);
+    return s;
+}
+
+PendingView pending_from_json(const nlohmann::json& j) {
+    PendingView p;
+    p.request = num(j, "request");
+    p.session = num(j, "session");
+    p.tool = str(j, "tool");
+    if (auto it = j.find("tool_input"); it != j.end()) p.tool_input = *it;
+    return p;
+}
+
+void Model::apply_snapshot(const nlohmann::json& reply) {
+    sessions.clear();
+    pending.clear();
+    for (const auto& row : reply.value("sessions", nlohmann::json::array())) {
+        SessionView s = session_from_json(row);
+        sessions[s.id] = std::move(s);
+    }
+    for (const auto& p : reply.value("pending", nlohmann::json::array())) {
+        PendingView v = pending_from_json(p);
+        pending[v.request] = std::move(v);
+    }
+}
+
+std::optional<Transition> Model::apply_notice(const nlohmann::json& notice) {
+    std::string event = str(notice, "event");
+    if (event == "session") {
+        SessionView s = session_from_json(notice.value("session", nlohmann::json::object()));
+        if (s.id == 0) return std::nullopt;
+        int64_t id = s.id;
+        auto it = sessions.find(id);
+        std::string from = it == sessions.end() ? std::string() : it->second.state;
+        std::string to = s.state;
+        sessions[id] = std::move(s);
+        // Notices are upserts and may repeat what the snapshot held: only a change counts.
+        if (needs_you(to) && from != to) return Transition{id, from, to};
+    } else if (event == "pending") {
+        std::string change = str(notice, "change");
+        if (change == "added") {
+            PendingView p = pending_from_json(notice.value("pending", nlohmann::json::object()));
+            if (p.request) pending[p.request] = std::move(p);
+        } else if (change == "decided") {
+            pending.erase(num(notice, "request"));
+        }
+    }
+    return std::nullopt;
+}
+
+void Model::apply_screen(const nlohmann::json& reply) {
+    ScreenView v;
+    v.session = num(reply, "session");
+    if (!reply.value("ok", false)) {
+        v.error = str(reply, "error");
+        screen = std::move(v);
+        return;
+    }
+    v.cols = reply.value("cols", 0);
+    v.rows = reply.value("rows", 0);
+    v.cursor_row = reply.value("cursor_row", 0);
+    v.cursor_col = reply.value("cursor_col", 0);
+    v.cursor_visible = reply.value("cursor_visible", true);
+    for (const auto& row : reply.value("cells", nlohmann::json::array())) {
+        auto& out = v.cells.emplace_back();
+        for (const auto& run : row)
+            out.push_back({str(run, "t"), run.value("n", 0), color(run, "fg"), color(run, "bg"), run.value("a", 0)});
+    }
+    screen = std::move(v);
+}
+
+const PendingView* Model::pending_for(int64_t session) const {
+    for (const auto& [id, p] : pending)
+        if (p.session == session) return &p;
+    return nullptr;
+}
+
+}  // namespace tether::ui
