@@ -189,13 +189,16 @@ void Holder::on_daemon_writable() {
 
 void Holder::on_daemon_readable() {
     char buf[64 << 10];
+    bool gone = false;
     for (;;) {
         ssize_t n = recv(m_daemon_fd, buf, sizeof buf, MSG_DONTWAIT);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-        if (n <= 0) return drop_daemon();
+        if (n <= 0) {
+            gone = true;  // but first act on what it said before it went (its last acks)
+            break;
+        }
         m_reader.feed(std::string_view(buf, static_cast<size_t>(n)));
-        if (static_cast<size_t>(n) < sizeof buf) break;
     }
     std::string error;
     while (m_daemon_fd >= 0) {
@@ -203,7 +206,7 @@ void Holder::on_daemon_readable() {
         if (!frame) break;
         handle(*frame);
     }
-    if (!error.empty()) drop_daemon();
+    if (gone || !error.empty()) drop_daemon();
 }
 
 void Holder::handle(const HolderFrame& frame) {
@@ -272,6 +275,8 @@ void Holder::on_accept() {
         close(fd);
         return;
     }
+    // A daemon that just went away may not have been noticed yet: its EOF is waiting.
+    if (m_daemon_fd >= 0) on_daemon_readable();
     if (m_daemon_fd >= 0) {
         std::string refusal;
         append_holder_frame(refusal, HolderMsg::Refused, "another daemon is connected to this holder");
