@@ -257,8 +257,8 @@ int cmd_ls(const Globals& g, bool as_json, bool all) {
         return 0;
     }
     int64_t now = now_us();
-    std::printf("%-5s %-16s %-16s %-7s %-7s %-8s %-30s %s\n", "ID", "NAME", "STATE", "AGE", "ACTIVE", "OUT",
-                "COMMAND", "WAITING FOR / CWD");
+    std::printf("%-5s %-16s %-16s %-7s %-7s %-8s %-8s %-30s %s\n", "ID", "NAME", "STATE", "AGE", "ACTIVE", "OUT",
+                "HOLDER", "COMMAND", "WAITING FOR / CWD");
     for (auto& s : sessions) {
         std::string state = s["state"].get<std::string>();
         if (s.contains("exit_code")) state += "(" + std::to_string(s["exit_code"].get<int>()) + ")";
@@ -278,11 +278,14 @@ int cmd_ls(const Globals& g, bool as_json, bool all) {
             where = s["message"].get<std::string>();
         }
         if (where.size() > 60) where = where.substr(0, 57) + "...";
-        std::printf("%-5lld %-16s %-16s %-7s %-7s %-8s %-30s %s\n", static_cast<long long>(s["id"].get<int64_t>()),
+        // The process that holds the session's terminal; "-" once it has ended (or for
+        // an external session, whose agent runs elsewhere).
+        std::string holder = s.contains("holder_pid") ? std::to_string(s["holder_pid"].get<int64_t>()) : "-";
+        std::printf("%-5lld %-16s %-16s %-7s %-7s %-8s %-8s %-30s %s\n", static_cast<long long>(s["id"].get<int64_t>()),
                     s["name"].get<std::string>().c_str(), state.c_str(),
                     human_duration(now - s["started_us"].get<int64_t>()).c_str(),
                     human_duration(now - s["last_activity_us"].get<int64_t>()).c_str(),
-                    human_bytes(s["bytes_out"].get<int64_t>()).c_str(), cmd.c_str(), where.c_str());
+                    human_bytes(s["bytes_out"].get<int64_t>()).c_str(), holder.c_str(), cmd.c_str(), where.c_str());
     }
     return 0;
 }

@@ -61,6 +61,8 @@ def scenario(d, name, interrupt, long_gap=False):
                  timeout=30, what="the agent to write some output")
     holder, agent = s["holder_pid"], s["pid"]
     check(holder and holder != agent, "ls shows no holder pid: %r" % s)
+    table = d.tether("ls", check_rc=0)[1]
+    check("HOLDER" in table and (" %d " % holder) in table, "tether ls does not show the holder pid: %r" % table)
     interrupt(d, agent, holder)
     wait_for(lambda: session_state(d, session)["state"] == "exited", timeout=60, what="the adopted agent to finish")
     s = session_state(d, session)
