@@ -284,16 +284,24 @@ private:
             out += in.substr(pos, open - pos);
             size_t close = in.find('}', open + 2);
             std::string name = close == std::string::npos ? "" : in.substr(open + 2, close - open - 2);
+            // ${NAME:-fallback}, as in the shell: the fallback when NAME is unset or empty.
+            std::optional<std::string> fallback;
+            if (size_t sep = name.find(":-"); sep != std::string::npos) {
+                fallback = name.substr(sep + 2);
+                name.resize(sep);
+            }
             bool valid = !name.empty() && !std::isdigit(static_cast<unsigned char>(name[0])) &&
                          std::all_of(name.begin(), name.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
             if (!valid) {
-                error(node, "option \"" + o.key + "\" has a malformed ${...} reference", "write ${NAME}, NAME made of letters, digits and _");
+                error(node, "option \"" + o.key + "\" has a malformed ${...} reference", "write ${NAME} or ${NAME:-fallback}, NAME made of letters, digits and _");
                 return false;
             }
             const char* value = std::getenv(name.c_str());
-            if (!value) {
+            if (fallback && (!value || !*value)) {
+                out += *fallback;
+            } else if (!value) {
                 error(node, "environment variable " + name + " (option \"" + o.key + "\") is not set",
-                      "export " + name + " before starting tetherd, or use {file: PATH}");
+                      "export " + name + " before starting tetherd, give a fallback (${" + name + ":-value}), or use {file: PATH}");
                 ok = false;
             } else {
                 out += value;

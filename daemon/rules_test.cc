@@ -209,6 +209,32 @@ TEST_CASE("the example notifiers and rules parse completely") {
     CHECK(c.rules[3].line > c.rules[2].line);
 }
 
+TEST_CASE("${NAME:-fallback} takes the fallback when NAME is unset or empty, the value otherwise") {
+    unsetenv("TETHER_TEST_UNSET_VAR");
+    EnvVar empty("TETHER_TEST_EMPTY_VAR", "");
+    EnvVar set("TETHER_TEST_SET_VAR", "from-env");
+    Parsed p = parse(R"yaml(notifiers:
+  hook:
+    plugin: webhook
+    options:
+      url: "${TETHER_TEST_UNSET_VAR:-http://127.0.0.1:8787/tether}"
+      secret: "${TETHER_TEST_EMPTY_VAR:-}"
+      header.X: "a-${TETHER_TEST_SET_VAR:-unused}-b"
+rules:
+  - name: r
+    when: {to: idle}
+    notify: [hook]
+)yaml");
+    INFO(dump(p.errors));
+    REQUIRE(p.errors.empty());
+    const auto& o = p.config.notifiers.at("hook").options;
+    REQUIRE(o.size() == 3);
+    CHECK(o[0].value == "http://127.0.0.1:8787/tether");
+    CHECK(o[1].value == "");
+    CHECK(o[2].value == "a-from-env-b");
+    CHECK(o[2].secret);  // whatever comes from the environment is treated as a secret
+}
+
 TEST_CASE("every error is reported with its line and column and a hint") {
     unsetenv("TETHER_TEST_UNSET_VAR");
     const char* yaml = R"yaml(notifiers:
