@@ -120,7 +120,11 @@ rules:
     check(hook("PreToolUse", "Bash", {"command": "make"}) is None, "a PreToolUse no answering rule names was answered")
     a = hook("PermissionRequest", "Bash", {"command": "rm -rf /"})
     check(a and a["hookSpecificOutput"]["decision"]["behavior"] == "deny", "PermissionRequest rm -rf: %r" % a)
-    by = [json.loads(e[4])["by"] for e in d.events("kind = ?", (KIND["PermissionDecided"],))]
+    # The hook's answer leaves before its decision is committed: wait for the record.
+    def decided_by():
+        return [json.loads(e[4])["by"] for e in d.events("kind = ?", (KIND["PermissionDecided"],))]
+    wait_for(lambda: decided_by().count("rule:no-rm-rf") >= 2, what="the rules' decisions to be recorded")
+    by = decided_by()
     check(by.count("rule:allow-reads") == 1 and by.count("rule:no-rm-rf") == 2, "decisions: %r" % by)
 
     # Reload: an invalid file is refused and the old configuration stays.
