@@ -68,6 +68,9 @@ def scenario(d, name, interrupt, long_gap=False):
     s = session_state(d, session)
     check(s.get("exit_code") == 0, "the agent did not exit cleanly after adoption: %r" % s)
     check_lines(d, session)
+    # The adopted session's screen was rebuilt from the log and followed what came after.
+    screen = d.tether("screen", str(session), check_rc=0)[1]
+    check("line %06d" % (LINES - 1) in screen, "the screen after adoption does not end with the last line: %r" % screen[-300:])
     adopted = [json.loads(e[4]) for e in d.events("session = ? AND kind = ?", (session, KIND["SessionAdopted"]))]
     check(len(adopted) == 1, "want one SessionAdopted, got %r" % adopted)
     a = adopted[0]
