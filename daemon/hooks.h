@@ -23,7 +23,7 @@ namespace tether {
 struct PermissionDecision {
     std::string decision;  // "allow" or "deny"
     std::string message;   // shown to the agent with a deny
-    std::string by;        // "rule", "cli", "ui"
+    std::string by;        // "rule:<name>", "cli", "ui", "notifier:<name>", "timeout", "agent"
     bool always = false;   // allow, and remember it the way the agent offers
 };
 
@@ -39,6 +39,13 @@ public:
 
     bool handle(const std::shared_ptr<Connection>& conn, const std::string& cmd, const nlohmann::json& req);
     void set_policy(PermissionPolicy policy) { m_policy = std::move(policy); }
+
+    // Answers a pending request (a PermissionRequested seq): what `tether approve|deny`
+    // ends in, and what a notifier's button calls. An error when it is not pending (any
+    // more): decided elsewhere, timed out, or the agent moved on.
+    Status decide(int64_t request, const PermissionDecision& d);
+    // The request still pending that the PermissionRequest hook hook_seq raised, or 0.
+    int64_t pending_request_for_hook(int64_t hook_seq) const;
 
 private:
     struct Pending;

@@ -2,8 +2,9 @@
 // state change it runs the rules (rules.h) and queues what they say (outbox.h), keeps
 // escalation timers (EscalationScheduled / EscalationCancelled events) that an
 // acknowledgement (an attach, an answer, `tether ack`, the session moving on) cancels,
-// answers permissions through the hooks' policy point, and owns the notifier plugin
-// instances of the current configuration, swapped atomically on reload.
+// answers permissions through the hooks' policy point and passes on the answers plugins
+// give (a notification's Approve button), and owns the notifier plugin instances of the
+// current configuration, swapped atomically on reload.
 #pragma once
 
 #include <functional>
@@ -43,6 +44,7 @@ private:
     void send(const std::string& notifier, const nlohmann::json& message, int64_t key, int attempt, Outbox::SendDone done);
     nlohmann::json message_for(const Transition& t, const RuleAction& a, const Event& cause) const;
     std::optional<PermissionDecision> decide(const SessionRow& row, const nlohmann::json& payload);
+    void on_plugin_decision(const PluginDecision& d);
 
     EventLoop& m_loop;
     Store& m_store;
