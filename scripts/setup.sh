@@ -8,6 +8,7 @@ packages=(
   libevent-dev libsqlite3-dev sqlite3 libyaml-cpp-dev libcurl4-openssl-dev libvterm-dev
   libboost-dev doctest-dev nlohmann-json3-dev libcli11-dev libhowardhinnant-date-dev tzdata
   tmux vim less procps python3 asciinema sqlite3
+  libglib2.0-dev dbus-daemon dbus-bin python3-dbus python3-gi
 )
 
 missing=()
