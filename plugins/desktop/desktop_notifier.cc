@@ -54,7 +54,8 @@ public:
         // Said once at start: a daemon on a machine without a desktop keeps running, and
         // each send retries (with the outbox's backoff) in case a session bus appears.
         std::string why;
-        if (address.empty() && NotificationsClient::session_bus_address(&why).empty()) report_unavailable("no_session_bus", why);
+        if (address.empty() && NotificationsClient::session_bus_address(&why).empty())
+            report_unavailable("no_session_bus", why);
         m_client = std::make_unique<NotificationsClient>(
             address, timeout,
             NotificationsClient::Listener{[this](uint32_t id, const std::string& key) { on_action(id, key); },
@@ -111,7 +112,8 @@ public:
             auto& s = m_sessions[session];
             // A retry of an older notification must not cover a newer one.
             if (m.time_ms() < s.shown_time_ms) {
-                m_host.log(NOTIFIER_LOG_DEBUG, "not showing an older notification over a newer one for session " + session);
+                m_host.log(NOTIFIER_LOG_DEBUG,
+                           "not showing an older notification over a newer one for session " + session);
                 return;
             }
             n.replaces_id = s.shown_id;
@@ -155,7 +157,8 @@ private:
                 if (id != 0 && s.shown_id == id) ours = true, session = sid;
         }
         if (!ours) {
-            m_host.log(NOTIFIER_LOG_DEBUG, "action " + key + " on notification " + std::to_string(id) + ": not one of ours");
+            m_host.log(NOTIFIER_LOG_DEBUG,
+                       "action " + key + " on notification " + std::to_string(id) + ": not one of ours");
             return;
         }
         std::string_view k(key);
@@ -169,7 +172,8 @@ private:
                 m_host.warn("action " + key + ": not a request number");
                 return;
             }
-            m_host.info(std::string(approve ? "Approve" : "Deny") + " clicked for request " + number + " of session " + session);
+            m_host.info(std::string(approve ? "Approve" : "Deny") + " clicked for request " + number + " of session " +
+                        session);
             if (!m_host.decide(request, approve, approve ? "" : m_deny_message))
                 m_host.warn("the host did not take the decision on request " + number);
         } else if (k.substr(0, k_open.size()) == k_open && m_open.enabled()) {
@@ -199,7 +203,9 @@ private:
             for (auto& [sid, s] : m_sessions)
                 if (id != 0 && s.shown_id == id) s.shown_id = 0, ours = true;
         }
-        if (ours) m_host.log(NOTIFIER_LOG_DEBUG, "notification " + std::to_string(id) + " closed (reason " + std::to_string(reason) + ")");
+        if (ours)
+            m_host.log(NOTIFIER_LOG_DEBUG,
+                       "notification " + std::to_string(id) + " closed (reason " + std::to_string(reason) + ")");
     }
 
     notifier_sdk::Host m_host;
@@ -218,4 +224,5 @@ private:
 }  // namespace
 }  // namespace desktop
 
-NOTIFIER_PLUGIN(desktop::DesktopNotifier, "desktop", "freedesktop desktop notifications over D-Bus, with Approve/Deny/Open buttons")
+NOTIFIER_PLUGIN(desktop::DesktopNotifier, "desktop",
+                "freedesktop desktop notifications over D-Bus, with Approve/Deny/Open buttons")
