@@ -29,7 +29,8 @@
 //                        "cause": <seq of the event that caused it>}
 // 17 PermissionRequested {"hook": <seq of its HookReceived>, "tool", "tool_input"}
 // 18 PermissionDecided  {"request": <seq of PermissionRequested>, "decision": "allow"|"deny",
-//                        "by": "cli"|"rule"|"ui", "message", "always", "latency_ms"}
+//                        "by": "cli"|"rule:<name>"|"ui"|"notifier:<name>"|"timeout"|"agent",
+//                        "message", "always", "latency_ms"}
 // 19 AgentNotified      {"state": "needs_answer"|"idle"|"running", "message"}  `tether notify`
 // 20 ScreenPromptSeen   {"prompt": "trust"|"permission", "text"}
 // 21 NotificationQueued {"rule", "notifier", "cause": <seq>, "escalation_of": <seq of its

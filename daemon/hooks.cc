@@ -21,6 +21,7 @@ std::string str(const nlohmann::json& j, const char* key) {
 
 struct Hooks::Pending {
     int64_t session = 0;
+    int64_t hook = 0;  // seq of the HookReceived that asked
     int64_t started_us = 0;
     std::string tool;
     nlohmann::json tool_input;
@@ -163,6 +164,7 @@ void Hooks::ask_permission(const std::shared_ptr<Connection>& conn, int64_t sess
                            const nlohmann::json& payload, long wait_ms) {
     auto p = std::make_unique<Pending>();
     p->session = session;
+    p->hook = hook_seq;
     p->tool = str(payload, "tool_name");
     p->tool_input = payload.value("tool_input", nlohmann::json::object());
     p->payload = payload;
@@ -207,6 +209,19 @@ void Hooks::resolve(int64_t request, const PermissionDecision& d) {
     }
 }
 
+Status Hooks::decide(int64_t request, const PermissionDecision& d) {
+    if (!m_pending.count(request))
+        return Error{"request " + std::to_string(request) + " is not pending (answered elsewhere, timed out, or the agent moved on)"};
+    resolve(request, d);
+    return {};
+}
+
+int64_t Hooks::pending_request_for_hook(int64_t hook_seq) const {
+    for (const auto& [id, p] : m_pending)
+        if (p->hook == hook_seq) return id;
+    return 0;
+}
+
 std::optional<nlohmann::json> Hooks::pending_entry(int64_t request) const {
     auto it = m_pending.find(request);
     if (it == m_pending.end()) return std::nullopt;
@@ -245,7 +260,10 @@ void Hooks::cmd_decide(const std::shared_ptr<Connection>& conn, const nlohmann::
                                           " (tether pending lists them)");
     }
     int64_t session = m_pending[request]->session;
-    resolve(request, {allow ? "allow" : "deny", req.value("message", ""), req.value("by", "cli"), allow && req.value("always", false)});
+    if (auto s = decide(request, {allow ? "allow" : "deny", req.value("message", ""), req.value("by", "cli"),
+                                  allow && req.value("always", false)});
+        !s)
+        return conn->reply_error(req, std::string(verb) + ": " + s.error().message);
     conn->reply_ok(req, {{"request", request}, {"session", session}});
 }
 

@@ -23,7 +23,7 @@ namespace tether {
 struct PermissionDecision {
     std::string decision;  // "allow" or "deny"
     std::string message;   // shown to the agent with a deny
-    std::string by;        // "rule", "cli", "ui"
+    std::string by;        // "rule:<name>", "cli", "ui", "notifier:<name>", "timeout", "agent"
     bool always = false;   // allow, and remember it the way the agent offers
 };
 
@@ -42,6 +42,13 @@ public:
     // The requests waiting for a decision, as `pending` lists them; one of them by seq.
     nlohmann::json pending_json() const;
     std::optional<nlohmann::json> pending_entry(int64_t request) const;
+
+    // Answers a pending request (a PermissionRequested seq): what `tether approve|deny`
+    // ends in, and what a notifier's button calls. An error when it is not pending (any
+    // more): decided elsewhere, timed out, or the agent moved on.
+    Status decide(int64_t request, const PermissionDecision& d);
+    // The request still pending that the PermissionRequest hook hook_seq raised, or 0.
+    int64_t pending_request_for_hook(int64_t hook_seq) const;
 
 private:
     struct Pending;

@@ -33,9 +33,11 @@ Notifications::Notifications(EventLoop& loop, Store& store, Hooks& hooks, Plugin
         m_store.append(make_json_event(0, EventKind::NotifierReported,
                                        {{"notifier", e.label}, {"plugin", e.plugin}, {"code", e.code}, {"text", e.text}}));
     });
+    plugins.on_decision([this](const PluginDecision& d) { on_plugin_decision(d); });
 }
 
 Notifications::~Notifications() {
+    m_plugins.on_decision(nullptr);
     m_hooks.set_policy(nullptr);
     m_plugins.on_event(nullptr);
     for (auto& [name, id] : m_instances) m_plugins.destroy(id);
@@ -103,6 +105,14 @@ std::optional<PermissionDecision> Notifications::decide(const SessionRow& row, c
             if (a.kind == ActionKind::answer) return PermissionDecision{a.decision, a.message, "rule:" + a.rule, false};
     }
     return std::nullopt;
+}
+
+void Notifications::on_plugin_decision(const PluginDecision& d) {
+    const char* verb = d.allow ? "approve" : "deny";
+    auto s = m_hooks.decide(d.request, {d.allow ? "allow" : "deny", d.message, "notifier:" + d.label, false});
+    // A click on a notification whose request was answered meanwhile: nothing to do.
+    if (!s) log_info("notifier " + d.label + ": " + verb + " ignored: " + s.error().message);
+    else log_info("notifier " + d.label + ": " + verb + " request " + std::to_string(d.request));
 }
 
 std::vector<RuleVerdict> Notifications::dry_run(const Transition& t) const {
@@ -210,11 +220,17 @@ nlohmann::json Notifications::message_for(const Transition& t, const RuleAction&
                        : t.to == agent_state::needs_answer ? "question"
                        : t.to == agent_state::idle ? "done"
                        : t.to == agent_state::exited ? "exited" : t.to;
-    return {{"rule", a.rule},           {"kind", kind},         {"title", a.title},
-            {"body", a.message},        {"session", t.session_id}, {"session_name", t.session_name},
-            {"agent", t.agent},         {"from", t.from},       {"to", t.to},
-            {"tool", t.tool},           {"tool_input", t.tool_input}, {"message", t.question.empty() ? t.message : t.question},
-            {"cwd", t.cwd},             {"time_ms", cause.time_us / 1000}, {"rule_options", rule_options(a.rule)}};
+    nlohmann::json m{{"rule", a.rule},           {"kind", kind},         {"title", a.title},
+                     {"body", a.message},        {"session", t.session_id}, {"session_name", t.session_name},
+                     {"agent", t.agent},         {"from", t.from},       {"to", t.to},
+                     {"tool", t.tool},           {"tool_input", t.tool_input}, {"message", t.question.empty() ? t.message : t.question},
+                     {"cwd", t.cwd},             {"time_ms", cause.time_us / 1000}, {"rule_options", rule_options(a.rule)}};
+    // The request a notifier's Approve/Deny answers: the one the PermissionRequest hook
+    // that caused this transition raised, if it still waits.
+    if (kind == "permission")
+        if (int64_t request = m_hooks.pending_request_for_hook(cause.json().value("cause", int64_t{0})))
+            m["permission_request"] = request;
+    return m;
 }
 
 // The rule's per-notifier options, {notifier: {key: value}}; message_to keeps one's.
@@ -262,6 +278,7 @@ void Notifications::send(const std::string& notifier, const nlohmann::json& m, i
     if (auto options = m.find("rule_options"); options != m.end() && options->is_object())
         for (const auto& [k, v] : options->items())
             if (v.is_string()) msg.rule_options.emplace_back(k, v.get<std::string>());
+    msg.permission_request = m.value("permission_request", int64_t{0});
     m_plugins.deliver(it->second, std::move(msg), [done = std::move(done)](DeliveryResult r) { done(r.ok(), r.retryable(), r.error); });
 }
 

@@ -2,8 +2,9 @@
 // state change it runs the rules (rules.h) and queues what they say (outbox.h), keeps
 // escalation timers (EscalationScheduled / EscalationCancelled events) that an
 // acknowledgement (an attach, an answer, `tether ack`, the session moving on) cancels,
-// answers permissions through the hooks' policy point, and owns the notifier plugin
-// instances of the current configuration, swapped atomically on reload.
+// answers permissions through the hooks' policy point and passes on the answers plugins
+// give (a notification's Approve button), and owns the notifier plugin instances of the
+// current configuration, swapped atomically on reload.
 #pragma once
 
 #include <functional>
@@ -45,6 +46,7 @@ private:
     nlohmann::json rule_options(const std::string& rule) const;
     static nlohmann::json message_to(nlohmann::json message, const std::string& notifier);
     std::optional<PermissionDecision> decide(const SessionRow& row, const nlohmann::json& payload);
+    void on_plugin_decision(const PluginDecision& d);
 
     EventLoop& m_loop;
     Store& m_store;

@@ -87,7 +87,7 @@ nlohmann::json to_json(const NotifierMessage& m) {
         {"agent", m.agent}, {"state_from", m.state_from}, {"state_to", m.state_to},
         {"kind", m.kind}, {"title", m.title}, {"body", m.body}, {"tool", m.tool},
         {"tool_input_json", m.tool_input_json}, {"cwd", m.cwd}, {"message", m.message},
-        {"rule_options", options},
+        {"rule_options", options}, {"permission_request", m.permission_request},
     };
 }
 
@@ -204,6 +204,24 @@ void PluginHost::host_event(void* ctx, const char* code, const char* text) {
     }
 }
 
+int PluginHost::host_decide(void* ctx, int64_t request, int decision, const char* message) {
+    if (request <= 0 || (decision != NOTIFIER_DECISION_ALLOW && decision != NOTIFIER_DECISION_DENY)) return -1;
+    try {
+        auto* inst = static_cast<Instance*>(ctx);
+        PluginDecision d{inst->id, inst->label, request, decision == NOTIFIER_DECISION_ALLOW, message ? message : ""};
+        auto mailbox = inst->mailbox.lock();
+        if (!mailbox) return 0;
+        PluginHost* owner = inst->owner;
+        mailbox->post([owner, d = std::move(d)] {
+            if (owner->m_on_decision) owner->m_on_decision(d);
+            else log_warn("notifier " + d.label + ": decision on request " + std::to_string(d.request) + " dropped: nothing takes it");
+        });
+        return 0;
+    } catch (...) {
+        return -1;
+    }
+}
+
 Result<std::string> PluginHost::resolve(const std::string& plugin) const {
     std::error_code ec;
     if (plugin.find('/') != std::string::npos) {
@@ -282,7 +300,7 @@ Result<PluginHost::InstanceId> PluginHost::create(const std::string& plugin, con
     inst->mailbox = m_mailbox;
     inst->owner = this;
     inst->host = notifier_host{NOTIFIER_ABI_MAJOR, NOTIFIER_ABI_MINOR, sizeof(notifier_host), inst.get(),
-                               &host_log, &host_event};
+                               &host_log, &host_event, &host_decide};
 
     std::vector<notifier_kv> kv;
     kv.reserve(options.size());
@@ -330,6 +348,7 @@ DeliveryResult call_send(const notifier_plugin& plugin, void* self, const Notifi
     msg.json_payload = payload.c_str();
     msg.rule_options = kv.data();
     msg.rule_options_len = kv.size();
+    msg.permission_request = m.permission_request;
 
     char err[NOTIFIER_ERROR_MAX] = "";
     auto start = std::chrono::steady_clock::now();

@@ -48,6 +48,7 @@ struct NotifierMessage {
     std::string title, body, tool, tool_input_json, cwd, message;
     std::vector<std::pair<std::string, std::string>> rule_options;
     std::string json_payload;  // empty: to_json(*this) is sent
+    int64_t permission_request = 0;  // ABI 1.1
 };
 
 // Everything but json_payload, as the JSON object plugins receive in json_payload.
@@ -69,6 +70,15 @@ struct PluginEvent {
     std::string label;   // the instance's label
     std::string plugin;  // the plugin's name
     std::string code, text;
+};
+
+// A permission decision a plugin made through notifier_host.decide (ABI 1.1).
+struct PluginDecision {
+    uint64_t instance = 0;
+    std::string label;   // the instance's label: the notifier's name in the config
+    int64_t request = 0;
+    bool allow = false;
+    std::string message;
 };
 
 struct PluginHostOptions {
@@ -120,6 +130,9 @@ public:
 
     // Called on the loop thread for each notifier_host.event from any plugin.
     void on_event(std::function<void(const PluginEvent&)> fn) { m_on_event = std::move(fn); }
+    // Called on the loop thread for each notifier_host.decide from any plugin; without a
+    // handler the decision is logged and dropped.
+    void on_decision(std::function<void(const PluginDecision&)> fn) { m_on_decision = std::move(fn); }
 
     // Sends past their timeout that have not returned yet, over all instances.
     size_t overdue_sends() const;
@@ -138,6 +151,7 @@ private:
     // notifier_host callbacks; ctx is the Instance. Any thread.
     static void host_log(void* ctx, int level, const char* text);
     static void host_event(void* ctx, const char* code, const char* text);
+    static int host_decide(void* ctx, int64_t request, int decision, const char* message);
 
     EventLoop& m_loop;
     PluginHostOptions m_options;
@@ -146,6 +160,7 @@ private:
     std::map<InstanceId, std::shared_ptr<Instance>> m_instances;
     InstanceId m_next_id = 1;
     std::function<void(const PluginEvent&)> m_on_event;
+    std::function<void(const PluginDecision&)> m_on_decision;
     std::unique_ptr<DeadlinePool> m_pool;
 };
 

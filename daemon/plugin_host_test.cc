@@ -73,6 +73,7 @@ NotifierMessage sample(const std::string& key) {
     m.cwd = "/home/u/src";
     m.message = "Claude needs your permission to use Bash";
     m.rule_options = {{"sound", "bell.oga"}, {"volume", "70"}};
+    m.permission_request = 1234;
     return m;
 }
 
@@ -143,6 +144,7 @@ TEST_CASE("plugin host delivers every message field to the fake plugin, on worke
     CHECK(l["cwd"] == m.cwd);
     CHECK(l["message"] == m.message);
     CHECK(l["rule_options"] == nlohmann::json{{"sound", "bell.oga"}, {"volume", "70"}});
+    CHECK(l["permission_request"] == 1234);
     auto payload = nlohmann::json::parse(l["json_payload"].get<std::string>());
     CHECK(payload == to_json(m));
     CHECK(payload["body"] == m.body);
@@ -232,7 +234,7 @@ TEST_CASE("plugin load and create errors name the plugin file and the problem") 
     auto bad_abi = host.create("bad-abi", {});
     REQUIRE(!bad_abi);
     CHECK(bad_abi.error().message ==
-          "plugin bad-abi (" + k_dir + "/tether-notifier-bad-abi.so): ABI version 2.0, this tether speaks 1.0");
+          "plugin bad-abi (" + k_dir + "/tether-notifier-bad-abi.so): ABI version 2.0, this tether speaks 1.1");
 
     auto no_entry = host.load("no-entry");
     REQUIRE(!no_entry);
@@ -273,6 +275,54 @@ TEST_CASE("plugin load and create errors name the plugin file and the problem") 
     auto no_file = host.load(tmp.file("absent.so"));
     REQUIRE(!no_file);
     CHECK(no_file.error().message == "plugin " + tmp.file("absent.so") + ": no such file");
+}
+
+TEST_CASE("a plugin of ABI 1.0 still loads and receives messages") {
+    TempDir tmp;
+    EventLoop loop;
+    PluginHost host(loop, options_for_tests());
+    auto info = host.load("abi-1-0");
+    REQUIRE_MESSAGE(info, (info ? "" : info.error().message));
+    CHECK(info->abi_major == 1);
+    CHECK(info->abi_minor == 0);
+    auto id = host.create("abi-1-0", {{"file", tmp.file("out")}});
+    REQUIRE(id);
+    CHECK(deliver_one(loop, host, *id, sample("1")).ok());
+    CHECK(tether::test::read_file(tmp.file("out")) == "Claude wants to run Bash\n");
+}
+
+TEST_CASE("a plugin's decide reaches on_decision on the loop thread, with the request and the notifier's label") {
+    TempDir tmp;
+    EventLoop loop;
+    PluginHost host(loop, options_for_tests());
+    std::vector<PluginDecision> decisions;
+    std::thread::id decided_on;
+    host.on_decision([&](const PluginDecision& d) {
+        decided_on = std::this_thread::get_id();
+        decisions.push_back(d);
+    });
+    auto deny = host.create("fake", {{"file", tmp.file("deny")}, {"decide", "deny"}}, "phone");
+    auto bad = host.create("fake", {{"file", tmp.file("bad")}, {"decide", "bad"}}, "broken");
+    REQUIRE(deny);
+    REQUIRE(bad);
+    CHECK(deliver_one(loop, host, *deny, sample("1")).ok());
+    REQUIRE(run_until(loop, [&] { return decisions.size() == 1; }));
+    CHECK(decided_on == std::this_thread::get_id());
+    CHECK(decisions[0].label == "phone");
+    CHECK(decisions[0].request == 1234);
+    CHECK(!decisions[0].allow);
+    CHECK(decisions[0].message == "decided by the fake");
+    CHECK(read_lines(tmp.file("deny"))[0]["decide_ok"] == true);
+
+    // A request that cannot exist is refused at once, and nothing reaches the loop.
+    CHECK(deliver_one(loop, host, *bad, sample("2")).ok());
+    CHECK(read_lines(tmp.file("bad"))[0]["decide_ok"] == false);
+    NotifierMessage none = sample("3");
+    none.permission_request = 0;
+    CHECK(deliver_one(loop, host, *deny, none).ok());
+    CHECK(!read_lines(tmp.file("deny"))[1].contains("decide_ok"));
+    run_until(loop, [] { return false; }, 100);
+    CHECK(decisions.size() == 1);
 }
 
 TEST_CASE("a plugin loads by path, and its library is loaded once") {

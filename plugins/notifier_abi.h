@@ -8,6 +8,12 @@
  * (sizeof as its writer compiled it): a reader checks struct_size before reading a field
  * that a newer minor appended (NOTIFIER_HAS_FIELD).
  *
+ * History. 1.0: the first version. 1.1 appends notifier_message.permission_request and
+ * notifier_host.decide, so a notification can answer the permission request it shows
+ * (e.g. a desktop notification's Approve button). A 1.0 plugin loads unchanged: it never
+ * reads the appended fields. A 1.1 plugin checks NOTIFIER_HAS_FIELD before using them,
+ * because a host may fill the structs of an older minor.
+ *
  * Memory: strings are UTF-8, NUL-terminated, and borrowed for the length of one call;
  * copy what you keep. Neither side frees the other's memory. Errors are an int plus text
  * written into the caller's buffer (always NUL-terminated, truncated to errlen).
@@ -29,7 +35,7 @@ extern "C" {
 #endif
 
 #define NOTIFIER_ABI_MAJOR 1
-#define NOTIFIER_ABI_MINOR 0
+#define NOTIFIER_ABI_MINOR 1
 
 /* send() results. */
 #define NOTIFIER_OK 0
@@ -44,6 +50,10 @@ extern "C" {
 #define NOTIFIER_LOG_INFO 1
 #define NOTIFIER_LOG_WARN 2
 #define NOTIFIER_LOG_ERROR 3
+
+/* Decisions for notifier_host.decide (ABI 1.1). */
+#define NOTIFIER_DECISION_ALLOW 1
+#define NOTIFIER_DECISION_DENY 2
 
 /* True when the struct at p (with a struct_size member) contains member field. */
 #define NOTIFIER_HAS_FIELD(p, type, field) \
@@ -65,6 +75,16 @@ typedef struct notifier_host {
     /* A condition the daemon records as an event and may show the user, e.g.
      * code "no_audio_device", text "no ALSA device; sounds are silent". */
     void (*event)(void *ctx, const char *code, const char *text);
+    /* ABI 1.1. Answers the pending permission request `request` (a message's
+     * permission_request) on the user's behalf, as `tether approve` / `tether deny` would:
+     * the daemon records the notifier's name as the decider and the waiting agent gets the
+     * answer. decision: NOTIFIER_DECISION_ALLOW or _DENY; message: told to the agent with a
+     * deny (NULL or "" for none). Any thread, e.g. the plugin's own listener; returns at
+     * once, the decision is applied later on the daemon's loop thread. A request that is
+     * no longer pending (decided elsewhere, timed out, the agent moved on) is ignored and
+     * logged: a late click is harmless. Returns 0 when handed over, -1 for a bad argument
+     * (request <= 0 or an unknown decision). */
+    int (*decide)(void *ctx, int64_t request, int decision, const char *message);
 } notifier_host;
 
 /* One notification to deliver. Every string member is non-NULL ("" when absent). */
@@ -86,9 +106,13 @@ typedef struct notifier_message {
     const char *tool_input_json; /* its input as JSON text, or "" */
     const char *cwd;
     const char *message;      /* the agent's own words, when it gave any */
-    const char *json_payload; /* everything above as one JSON object, for forwarders */
+    const char *json_payload; /* every other field as one JSON object, for forwarders */
     const notifier_kv *rule_options; /* per-rule options, e.g. sound file or volume */
     size_t rule_options_len;
+    /* ABI 1.1. kind "permission": the pending request this notification asks about, to pass
+     * to notifier_host.decide; 0 when there is none to answer (a rule already answered it,
+     * or the agent asked without waiting for an answer). 0 for every other kind. */
+    int64_t permission_request;
 } notifier_message;
 
 /* The plugin's description of itself, returned by notifier_plugin_entry. Static storage. */

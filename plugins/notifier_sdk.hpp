@@ -12,6 +12,9 @@
 //   };
 //   NOTIFIER_PLUGIN(Webhook, "webhook", "POSTs each notification as JSON")
 //
+// Plugins built with this header declare the ABI minor of the header (1.1); the accessors
+// of fields a newer minor appended read as ""/0/false when the host did not fill them.
+//
 // In send: return normally for success; throw notifier_sdk::Retry("...") for a transient
 // failure; any other exception (notifier_sdk::Fail, std::exception, anything) is a
 // permanent failure whose text is the exception's what(). In the constructor, any
@@ -127,6 +130,16 @@ public:
     void event(const std::string& code, const std::string& text) const {
         if (m_h && m_h->event) m_h->event(m_h->ctx, code.c_str(), text.c_str());
     }
+    // ABI 1.1: whether this host can answer permission requests (decide).
+    bool can_decide() const { return m_h && NOTIFIER_HAS_FIELD(m_h, notifier_host, decide) && m_h->decide; }
+    // Answers the pending permission request (Message::permission_request) from any thread;
+    // message is told to the agent with a deny. false when the host cannot (ABI 1.0) or
+    // refused the arguments; a request that is no longer pending is the host's to log.
+    bool decide(int64_t request, bool allow, const std::string& message = "") const {
+        if (!can_decide()) return false;
+        return m_h->decide(m_h->ctx, request, allow ? NOTIFIER_DECISION_ALLOW : NOTIFIER_DECISION_DENY,
+                           message.c_str()) == 0;
+    }
 
 private:
     const notifier_host* m_h;
@@ -158,6 +171,10 @@ public:
     NOTIFIER_SDK_STR(json_payload)
 #undef NOTIFIER_SDK_STR
 
+    // ABI 1.1: the pending permission request to pass to Host::decide, or 0.
+    int64_t permission_request() const {
+        return NOTIFIER_HAS_FIELD(m_m, notifier_message, permission_request) ? m_m->permission_request : 0;
+    }
     unsigned attempt() const { return m_m->attempt; }
     int64_t time_ms() const { return m_m->time_ms; }
     Options rule_options() const { return Options(m_m->rule_options, m_m->rule_options_len); }

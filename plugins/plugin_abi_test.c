@@ -1,17 +1,36 @@
 /* Compiled as strict C99 (-pedantic-errors) to prove notifier_abi.h is C, and run as a
- * ctest: a C plugin can fill and read every struct, and the layout is the frozen one. */
+ * ctest: a C plugin can fill and read every struct, the layout is the frozen one, and a
+ * reader tells a 1.0 struct from a 1.1 one by its struct_size. */
 #include "notifier_abi.h"
 
 #include <stdio.h>
 #include <string.h>
 
-/* The v1.0 layouts on LP64: appending fields may grow these, never reorder them. */
+/* The layouts on LP64: appending fields may grow these, never reorder them. */
 #if defined(__LP64__)
 typedef char check_kv[sizeof(notifier_kv) == 16 ? 1 : -1];
 typedef char check_host[offsetof(notifier_host, event) == 32 ? 1 : -1];
 typedef char check_plugin[offsetof(notifier_plugin, destroy) == 48 ? 1 : -1];
 typedef char check_message[offsetof(notifier_message, rule_options_len) == 160 ? 1 : -1];
+/* 1.1 */
+typedef char check_host_decide[offsetof(notifier_host, decide) == 40 ? 1 : -1];
+typedef char check_message_request[offsetof(notifier_message, permission_request) == 168 ? 1 : -1];
 #endif
+
+/* What a 1.0 writer (host or plugin) put in struct_size. */
+#define MESSAGE_SIZE_1_0 (offsetof(notifier_message, rule_options_len) + sizeof(size_t))
+#define HOST_SIZE_1_0 (offsetof(notifier_host, event) + sizeof(void (*)(void)))
+
+static long long decided_request;
+static int decided_as;
+
+static int demo_decide(void *ctx, int64_t request, int decision, const char *message) {
+    (void)ctx, (void)message;
+    if (request <= 0) return -1;
+    decided_request = request;
+    decided_as = decision;
+    return 0;
+}
 
 static void *demo_create(const notifier_host *h, const notifier_kv *opts, size_t n, char *err, size_t errlen) {
     (void)h;
@@ -23,8 +42,9 @@ static void *demo_create(const notifier_host *h, const notifier_kv *opts, size_t
 }
 
 static int demo_send(void *self, const notifier_message *m, char *err, size_t errlen) {
+    long long request = NOTIFIER_HAS_FIELD(m, notifier_message, permission_request) ? (long long)m->permission_request : -1;
     if (!NOTIFIER_HAS_FIELD(m, notifier_message, json_payload)) return NOTIFIER_FAIL;
-    snprintf(err, errlen, "%s <- %s", (const char *)self, m->title);
+    snprintf(err, errlen, "%s <- %s (request %lld)", (const char *)self, m->title, request);
     return m->attempt < 2 ? NOTIFIER_RETRY : NOTIFIER_OK;
 }
 
@@ -36,12 +56,18 @@ const notifier_plugin *notifier_plugin_entry(void) {
     return &plugin;
 }
 
+static int expect(int ok, const char *what, const char *err) {
+    if (!ok) fprintf(stderr, "plugin_abi_test: %s: %s\n", what, err);
+    return ok;
+}
+
 int main(void) {
     const notifier_plugin *p = notifier_plugin_entry();
     notifier_kv opt = {"url", "http://x"};
     char err[NOTIFIER_ERROR_MAX] = "";
     void *self;
     notifier_message m;
+    notifier_host h;
     int rc;
 
     if (p->create(NULL, NULL, 0, err, sizeof err) != NULL || strcmp(err, "bad options: url is required") != 0) {
@@ -55,11 +81,26 @@ int main(void) {
     m.struct_size = sizeof m;
     m.title = "hello";
     m.attempt = 1;
+    m.permission_request = 42;
+    rc = p->send(self, &m, err, sizeof err);
+    if (!expect(rc == NOTIFIER_RETRY && strcmp(err, "http://x <- hello (request 42)") == 0, "send 1.1", err)) return 1;
+
+    /* A 1.0 host's message ends before permission_request. */
+    m.abi_minor = 0;
+    m.struct_size = (uint32_t)MESSAGE_SIZE_1_0;
+    m.attempt = 2;
     rc = p->send(self, &m, err, sizeof err);
     p->destroy(self);
-    if (rc != NOTIFIER_RETRY || strcmp(err, "http://x <- hello") != 0) {
-        fprintf(stderr, "plugin_abi_test: send returned %d: %s\n", rc, err);
-        return 1;
-    }
+    if (!expect(rc == NOTIFIER_OK && strcmp(err, "http://x <- hello (request -1)") == 0, "send 1.0", err)) return 1;
+
+    /* A host's decide is there only from 1.1 on. */
+    memset(&h, 0, sizeof h);
+    h.struct_size = (uint32_t)HOST_SIZE_1_0;
+    if (!expect(!NOTIFIER_HAS_FIELD(&h, notifier_host, decide), "1.0 host", "claims decide")) return 1;
+    h.struct_size = sizeof h;
+    h.decide = demo_decide;
+    if (!expect(NOTIFIER_HAS_FIELD(&h, notifier_host, decide), "1.1 host", "lacks decide")) return 1;
+    rc = h.decide(h.ctx, 7, NOTIFIER_DECISION_DENY, "no");
+    if (!expect(rc == 0 && decided_request == 7 && decided_as == NOTIFIER_DECISION_DENY, "decide", "not called")) return 1;
     return 0;
 }

@@ -66,7 +66,7 @@ public:
         auto entry = reinterpret_cast<notifier_plugin_entry_fn>(dlsym(m_lib, "notifier_plugin_entry"));
         if (!entry) throw std::runtime_error("no notifier_plugin_entry in " + path);
         m_plugin = entry();
-        m_host = {NOTIFIER_ABI_MAJOR, NOTIFIER_ABI_MINOR, sizeof(notifier_host), this, &on_log, &on_event};
+        m_host = {NOTIFIER_ABI_MAJOR, NOTIFIER_ABI_MINOR, sizeof(notifier_host), this, &on_log, &on_event, nullptr};  // no decide: these plugins never answer requests
     }
     ~LoadedNotifier() {
         if (m_self) m_plugin->destroy(m_self);

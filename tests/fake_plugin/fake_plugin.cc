@@ -3,11 +3,15 @@
 // Options: file (required), fail_first=N (the first N sends return RETRY "simulated
 // failure"), sleep_ms=N (sleep in send, after recording, to test timeouts),
 // throw=send|send-nonstd|create (throw inside the plugin to prove the SDK catches it),
-// event=<text> (report it through notifier_host.event at create, code "fake_event").
+// event=<text> (report it through notifier_host.event at create, code "fake_event"),
+// decide=allow|deny|bad (answer each message's permission_request through
+// notifier_host.decide from a thread of its own; bad passes request -1), recording
+// whether decide took it as decide_ok.
 #include <atomic>
 #include <chrono>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -25,8 +29,11 @@ public:
           m_file(o.required("file")),
           m_fail_first(o.integer("fail_first", 0, 0, 1000000)),
           m_sleep_ms(o.integer("sleep_ms", 0, 0, 600000)),
-          m_throw(o.get("throw", "")) {
-        o.reject_unknown({"file", "fail_first", "sleep_ms", "throw", "event"});
+          m_throw(o.get("throw", "")),
+          m_decide(o.get("decide", "")) {
+        o.reject_unknown({"file", "fail_first", "sleep_ms", "throw", "event", "decide"});
+        if (m_decide != "" && m_decide != "allow" && m_decide != "deny" && m_decide != "bad")
+            throw notifier_sdk::BadOptions("decide: expected allow, deny or bad, got \"" + m_decide + "\"");
         if (m_throw != "" && m_throw != "send" && m_throw != "send-nonstd" && m_throw != "create")
             throw notifier_sdk::BadOptions("throw: expected send, send-nonstd or create, got \"" + m_throw + "\"");
         if (m_throw == "create") throw std::runtime_error("simulated exception in create");
@@ -42,12 +49,18 @@ public:
                                   std::chrono::system_clock::now().time_since_epoch()).count();
         // Sleep first, like a slow network: the receiver has the message only at the end.
         if (m_sleep_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(m_sleep_ms));
-        record(m, n, called_us);
+        std::optional<bool> decided;
+        if (!m_decide.empty() && m.permission_request() != 0) {
+            // From a thread of the plugin's own, as a notification's button would.
+            int64_t request = m_decide == "bad" ? -1 : m.permission_request();
+            std::thread([&] { decided = m_host.decide(request, m_decide == "allow", "decided by the fake"); }).join();
+        }
+        record(m, n, called_us, decided);
         if (n <= m_fail_first) throw notifier_sdk::Retry("simulated failure " + std::to_string(n));
     }
 
 private:
-    void record(const notifier_sdk::Message& m, long call, long long called_us) {
+    void record(const notifier_sdk::Message& m, long call, long long called_us, std::optional<bool> decided) {
         nlohmann::json options = nlohmann::json::object();
         auto ro = m.rule_options();
         for (size_t i = 0; i < ro.size(); ++i) options[ro[i].key] = ro[i].value;
@@ -73,7 +86,9 @@ private:
             {"message", m.message()},
             {"json_payload", m.json_payload()},
             {"rule_options", options},
+            {"permission_request", m.permission_request()},
         };
+        if (decided) line["decide_ok"] = *decided;
         std::string text = line.dump() + "\n";
         std::lock_guard lock(m_mutex);  // send runs concurrently: one whole line per write
         std::ofstream out(m_file, std::ios::app | std::ios::binary);
@@ -87,6 +102,7 @@ private:
     long long m_fail_first;
     long long m_sleep_ms;
     std::string m_throw;
+    std::string m_decide;
     std::atomic<long> m_calls{0};
     std::mutex m_mutex;
 };
