@@ -52,8 +52,9 @@ with Daemon() as d:
     # A holder that dies under a live daemon: the session ends, lost, at once.
     s = run(d, "fragile", "sleep", "300")
     os.kill(s["holder_pid"], signal.SIGKILL)
-    wait_for(lambda: ls(d)["fragile"]["state"] == "exited", what="the session of a dead holder to end")
-    ended = [json.loads(e[4]) for e in d.events("kind = ? AND session = ?", (KIND["SessionExited"], s["id"]))]
+    def exits(session):
+        return [json.loads(e[4]) for e in d.events("kind = ? AND session = ?", (KIND["SessionExited"], session))]
+    ended = wait_for(lambda: exits(s["id"]), what="the session of a dead holder to end")
     check(ended and ended[0].get("lost") and "holder" in ended[0]["reason"], "exit of a dead holder's session: %r" % ended)
 
     # A holder that dies while the daemon is away: recorded as lost at the next start.
@@ -70,7 +71,7 @@ with Daemon() as d:
     check("keep" not in out, "stop --end-sessions kept sessions: %r" % out)
     wait_for(lambda: not pid_alive(s["holder_pid"]) and not pid_alive(s["pid"]), what="the ended session's processes to go")
     d.proc.wait(timeout=10)
-    ended = [json.loads(e[4]) for e in d.events("kind = ? AND session = ?", (KIND["SessionExited"], s["id"]))]
+    ended = exits(s["id"])
     check(ended and ended[0].get("signal") == signal.SIGHUP, "--end-sessions exit: %r" % ended)
 
 print("ok")
