@@ -1,4 +1,5 @@
 #include "config.h"
+#include "rules.h"
 
 #include <doctest/doctest.h>
 
@@ -24,6 +25,13 @@ TEST_CASE("the example configuration loads as it is") {
     CHECK(c.flush_ms == 5);
     CHECK(c.history_lines == 50000);
     CHECK(c.detach_key == "^\\");
+    // Its notifications section is live: the shipped plugins, wired to the states that need a person.
+    REQUIRE(c.rules);
+    CHECK(c.rules->notifiers.size() == 3);
+    CHECK(c.rules->notifiers.at("desktop").plugin == "desktop");
+    CHECK(c.rules->notifiers.at("chime").plugin == "sound");
+    CHECK(c.rules->notifiers.at("hook").plugin == "webhook");
+    CHECK(c.rules->rules.size() == 4);
 }
 
 TEST_CASE("an empty file means the defaults") {

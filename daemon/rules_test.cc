@@ -17,7 +17,8 @@ using tether::test::TempDir;
 
 namespace {
 
-// The section config.example.yaml carries (secret file path substituted in tests).
+// A fuller notifications section in the style of config.example.yaml (secret file path
+// substituted in tests).
 const char* const k_example = R"yaml(
 # Notifiers: where notifications go. `plugin` names a notifier plugin; `options` reach it
 # as flat strings. Secrets: "${VAR}" (from tetherd's environment, at load) or
