@@ -35,6 +35,8 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
     if (auto s = d->m_notifications->configure(*options.config.rules); !s)
         return Error{"configuration " + options.paths.config_path + ": " + s.error().message};
 
+    d->m_recordings = std::make_unique<Recordings>(*d->m_store);
+
     Daemon* self = d.get();
     d->m_server = std::make_unique<ControlServer>(
         d->m_loop, [self](const std::shared_ptr<Connection>& c, const nlohmann::json& r) { self->handle(c, r); },
@@ -67,6 +69,7 @@ Daemon::~Daemon() {
     // Commit while every listener still exists; what the teardown appends is committed
     // by the store's own destructor, without listeners.
     if (m_store) (void)m_store->flush();
+    m_recordings.reset();
     m_notifications.reset();
     m_plugins.reset();
     m_hooks.reset();
@@ -181,6 +184,7 @@ void Daemon::handle(const std::shared_ptr<Connection>& conn, const nlohmann::jso
     const std::string cmd = req["cmd"].get<std::string>();
     if (m_sessions->handle(conn, cmd, req)) return;
     if (m_hooks->handle(conn, cmd, req)) return;
+    if (m_recordings->handle(conn, cmd, req)) return;
     if (cmd == "status") {
         conn->reply_ok(req, {{"pid", getpid()},
                              {"version", TETHER_VERSION},

@@ -13,6 +13,7 @@
 #include "lock_file.h"
 #include "notifications.h"
 #include "plugin_host.h"
+#include "recordings.h"
 #include "paths.h"
 #include "sessions.h"
 #include "store.h"
@@ -55,6 +56,7 @@ private:
     std::unique_ptr<Hooks> m_hooks;
     std::unique_ptr<PluginHost> m_plugins;
     std::unique_ptr<Notifications> m_notifications;
+    std::unique_ptr<Recordings> m_recordings;
     std::unique_ptr<ControlServer> m_server;
     std::unique_ptr<SignalWatcher> m_sigterm, m_sigint, m_sighup;
     std::string m_stop_reason;

@@ -31,6 +31,7 @@ struct EventQuery {
     int64_t to_seq = std::numeric_limits<int64_t>::max();
     int64_t from_time_us = 0;
     int64_t to_time_us = std::numeric_limits<int64_t>::max();
+    bool skip_terminal_data = false;  // leave out OutputChunk and InputSent (timelines)
 };
 
 // Streams rows of one query; never holds more than one event in memory. Must not

@@ -24,6 +24,7 @@
 #include "client.h"
 #include "events.h"
 #include "paths.h"
+#include "recording_cli.h"
 
 using namespace tether;
 using nlohmann::json;
@@ -574,6 +575,26 @@ int main(int argc, char** argv) {
             if (!ansi && (text.empty() || text.back() != '\n')) std::fputc('\n', stdout);
         });
     });
+
+    // Recordings: the log played back (recording_cli.h).
+    std::string export_format = "asciicast", export_out;
+    ReplayArgs replay_args;
+    auto* timeline = app.add_subcommand("timeline", "What happened in a session, with times: states, hooks, answers, notifications, markers");
+    timeline->add_option("session", session, "Session id or name")->required();
+    timeline->add_flag("--json", as_json, "One JSON object per line");
+    timeline->callback([&] { rc = cli_timeline(g.paths(), session_ref(session), as_json); });
+    auto* exp = app.add_subcommand("export", "Write a session's recording in another format");
+    exp->add_option("session", session, "Session id or name")->required();
+    exp->add_option("--format", export_format, "asciicast (v2, for asciinema)")->check(CLI::IsMember({"asciicast"}));
+    exp->add_option("-o,--output", export_out, "Write to this file (default: stdout)");
+    exp->callback([&] { rc = cli_export(g.paths(), session_ref(session), export_format, export_out); });
+    auto* replay = app.add_subcommand("replay", "Play a session's output again with its timing (space pause, n next moment, +/- speed, q quit)");
+    replay->add_option("session", session, "Session id or name")->required();
+    replay->add_option("--from", replay_args.from, "Start at this moment: an offset (90s, 1m30s) or a date and time");
+    replay->add_option("--to", replay_args.to, "Stop at this moment");
+    replay->add_option("--speed", replay_args.speed, "Playback speed (default 1)");
+    replay->add_option("--max-idle", replay_args.max_idle_s, "Shorten pauses longer than this many seconds");
+    replay->callback([&] { rc = cli_replay(g.paths(), session_ref(session), replay_args); });
 
     auto* pending = app.add_subcommand("pending", "List permission requests waiting for an answer");
     pending->add_flag("--json", as_json, "Machine-readable output");

@@ -1,0 +1,174 @@
+// Recordings: timeline and export streams.
+#include "recordings.h"
+
+#include "asciicast.h"
+#include "protocol.h"
+#include "reply_stream.h"
+#include "timeline.h"
+
+namespace tether {
+
+namespace {
+
+// Reads the session's events after `after` in one bounded batch per call, so no SQLite
+// statement stays open between loop turns (the writer commits in between).
+class BatchReader {
+public:
+    BatchReader(EventLog& log, int64_t session, int64_t to_seq, bool skip_terminal_data)
+        : m_log(log), m_session(session), m_to_seq(to_seq), m_skip(skip_terminal_data) {}
+
+    // Calls fn for events until it has produced `budget` bytes into out; true at the end.
+    template <typename Fn>
+    Result<bool> batch(std::string& out, size_t budget, Fn&& fn) {
+        auto cursor = m_log.read(EventQuery{.session = m_session, .from_seq = m_next, .to_seq = m_to_seq,
+                                            .skip_terminal_data = m_skip});
+        if (!cursor) return cursor.error();
+        while (out.size() < budget) {
+            auto ev = cursor->next();
+            if (!ev) return ev.error();
+            if (!*ev) return true;
+            m_next = (*ev)->seq + 1;
+            if (!fn(**ev)) return true;
+        }
+        return false;
+    }
+
+private:
+    EventLog& m_log;
+    int64_t m_session;
+    int64_t m_to_seq;
+    bool m_skip;
+    int64_t m_next = 1;
+};
+
+class TimelineSource : public StreamSource {
+public:
+    TimelineSource(EventLog& log, int64_t session) : m_reader(log, session, log.durable_seq(), true) {}
+
+    Result<bool> produce(std::string& out, size_t budget) override {
+        return m_reader.batch(out, budget, [&](const Event& ev) {
+            if (auto entry = timeline_entry(ev)) {
+                out += dump_json(*entry);
+                out += '\n';
+                ++m_count;
+            }
+            return true;
+        });
+    }
+    nlohmann::json summary() const override { return {{"entries", m_count}}; }
+
+private:
+    BatchReader m_reader;
+    int64_t m_count = 0;
+};
+
+// from_us/to_us cut the recording: what came before from_us is played at time 0 (the
+// screen as it was at from_us), what comes after to_us is left out.
+class AsciicastSource : public StreamSource {
+public:
+    AsciicastSource(EventLog& log, const SessionRow& row, int64_t from_us, int64_t to_us)
+        : m_reader(log, row.id, log.durable_seq(), false), m_row(row), m_from_us(from_us), m_to_us(to_us),
+          m_encoder(from_us) {}
+
+    Result<bool> produce(std::string& out, size_t budget) override {
+        auto finished = m_reader.batch(out, budget, [&](const Event& ev) {
+            if (ev.time_us > m_to_us) return false;
+            int64_t t = std::max(ev.time_us, m_from_us);
+            if (!m_header) {
+                if (ev.kind != EventKind::SessionStarted) return true;  // nothing to play before it
+                auto j = ev.json();
+                AsciicastHeader h{.cols = j.value("cols", 80), .rows = j.value("rows", 24), .start_us = m_from_us,
+                                  .title = m_row.name, .command = {}};
+                for (const auto& part : j.value("command", nlohmann::json::array()))
+                    if (part.is_string()) h.command += (h.command.empty() ? "" : " ") + part.get<std::string>();
+                out += AsciicastEncoder::header(h);
+                m_header = true;
+                return true;
+            }
+            if (ev.kind == EventKind::OutputChunk) {
+                out += m_encoder.output(t, ev.payload);
+                m_bytes += ev.payload.size();
+            } else if (ev.kind == EventKind::Resized) {
+                auto j = ev.json();
+                out += m_encoder.resize(t, j.value("cols", 80), j.value("rows", 24));
+            } else if (std::string label = marker_label(ev); !label.empty()) {
+                out += m_encoder.marker(t, label);
+            }
+            return true;
+        });
+        if (!finished) return finished;
+        if (*finished) {
+            if (!m_header) return Error{"export: session " + std::to_string(m_row.id) + " has no recorded start"};
+            out += m_encoder.finish();
+        }
+        return finished;
+    }
+    nlohmann::json summary() const override { return {{"output_bytes", m_bytes}}; }
+
+private:
+    BatchReader m_reader;
+    SessionRow m_row;
+    int64_t m_from_us, m_to_us;
+    AsciicastEncoder m_encoder;
+    bool m_header = false;
+    int64_t m_bytes = 0;
+};
+
+}  // namespace
+
+std::string marker_label(const Event& ev) {
+    if (ev.kind == EventKind::StateChanged) {
+        auto j = ev.json();
+        std::string label = j.value("to", "");
+        if (j.contains("tool") && j["tool"].is_string() && !j["tool"].get<std::string>().empty())
+            label += ": " + j["tool"].get<std::string>();
+        return label;
+    }
+    if (ev.kind == EventKind::MarkerAdded) return ev.json().value("text", "marker");
+    return "";
+}
+
+Recordings::Recordings(Store& store) : m_store(store) {}
+Recordings::~Recordings() = default;
+
+bool Recordings::handle(const std::shared_ptr<Connection>& conn, const std::string& cmd, const nlohmann::json& req) {
+    if (cmd == "timeline") cmd_timeline(conn, req);
+    else if (cmd == "export") cmd_export(conn, req);
+    else return false;
+    return true;
+}
+
+const SessionRow* Recordings::session_of(const std::shared_ptr<Connection>& conn, const nlohmann::json& req,
+                                         const char* what) {
+    nlohmann::json ref = req.value("session", nlohmann::json());
+    const SessionRow* row = m_store.sessions().resolve(ref);
+    if (!row) conn->reply_error(req, std::string(what) + ": no such session: " + (ref.is_string() ? ref.get<std::string>() : dump_json(ref)));
+    return row;
+}
+
+void Recordings::cmd_timeline(const std::shared_ptr<Connection>& conn, const nlohmann::json& req) {
+    const SessionRow* row = session_of(conn, req, "timeline");
+    if (!row) return;
+    // What the timeline streams must be committed: flush what is staged first.
+    if (auto s = m_store.flush(); !s) return conn->reply_error(req, "timeline: " + s.error().message);
+    start_reply_stream(conn, req, std::make_shared<TimelineSource>(m_store.log(), row->id));
+}
+
+void Recordings::cmd_export(const std::shared_ptr<Connection>& conn, const nlohmann::json& req) {
+    const SessionRow* row = session_of(conn, req, "export");
+    if (!row) return;
+    std::string format = req.value("format", "asciicast");
+    if (format != "asciicast") return conn->reply_error(req, "export: unknown format \"" + format + "\" (asciicast is the one there is)");
+    auto number = [&](const char* key, int64_t fallback) {
+        return req.contains(key) && req[key].is_number_integer() ? req[key].get<int64_t>() : fallback;
+    };
+    int64_t from_us = number("from_us", row->started_us + number("from_offset_us", 0));
+    int64_t to_us = number("to_us", req.contains("to_offset_us") ? row->started_us + number("to_offset_us", 0)
+                                                                  : std::numeric_limits<int64_t>::max());
+    if (from_us < row->started_us) from_us = row->started_us;
+    if (to_us < from_us) return conn->reply_error(req, "export: the end of the range comes before its start");
+    if (auto s = m_store.flush(); !s) return conn->reply_error(req, "export: " + s.error().message);
+    start_reply_stream(conn, req, std::make_shared<AsciicastSource>(m_store.log(), *row, from_us, to_us));
+}
+
+}  // namespace tether

@@ -1,0 +1,38 @@
+// Recordings: a session's log read back as a recording. The control commands
+// `timeline` (the facts a person reads, as JSON lines) and `export` (asciicast v2) are
+// streamed with ReplyStream, reading the log in bounded batches between commits on the
+// loop thread; `screen_at` (the screen at a past moment) runs on the seek worker
+// (screen_seek.h). Sessions and their live screens stay Sessions' business.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "control_socket.h"
+#include "store.h"
+
+namespace tether {
+
+class Recordings {
+public:
+    explicit Recordings(Store& store);
+    ~Recordings();
+
+    // True when cmd was one of ours (answered now or later).
+    bool handle(const std::shared_ptr<Connection>& conn, const std::string& cmd, const nlohmann::json& req);
+
+private:
+    const SessionRow* session_of(const std::shared_ptr<Connection>& conn, const nlohmann::json& req, const char* what);
+    void cmd_timeline(const std::shared_ptr<Connection>& conn, const nlohmann::json& req);
+    void cmd_export(const std::shared_ptr<Connection>& conn, const nlohmann::json& req);
+
+    Store& m_store;
+};
+
+// The label of an asciicast "m" marker for an event, "" when it is not a moment to mark
+// (state changes, the exit among them, and markers).
+std::string marker_label(const Event& ev);
+
+}  // namespace tether
