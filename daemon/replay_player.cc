@@ -149,6 +149,8 @@ int play_recording(Client& client, const nlohmann::json& export_request, const P
         return 1;
     }
     RawInput keys;
+    // The recording began on a blank terminal.
+    write_all("\x1b[0m\x1b[H\x1b[2J");
     double speed = options.speed;
     bool paused = false, skipping = false, alt = false;
     double last_t = 0;
