@@ -35,7 +35,7 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
     if (auto s = d->m_notifications->configure(*options.config.rules); !s)
         return Error{"configuration " + options.paths.config_path + ": " + s.error().message};
 
-    d->m_recordings = std::make_unique<Recordings>(*d->m_store);
+    d->m_recordings = std::make_unique<Recordings>(d->m_loop, *d->m_store, options.paths.event_log());
 
     Daemon* self = d.get();
     d->m_server = std::make_unique<ControlServer>(
@@ -223,6 +223,7 @@ void Daemon::handle(const std::shared_ptr<Connection>& conn, const nlohmann::jso
                              {"sessions", v->sessions}});
     } else if (cmd == "rebuild") {
         if (auto s = m_store->rebuild(); !s) return conn->reply_error(req, s.error().message);
+        m_recordings->rebuild();
         conn->reply_ok(req, {{"events", m_store->log().durable_seq()}, {"sessions", m_store->sessions().sessions.size()}});
     } else if (cmd == "config_reload") {
         Status outcome = reload_config();

@@ -128,12 +128,14 @@ std::string marker_label(const Event& ev) {
     return "";
 }
 
-Recordings::Recordings(Store& store) : m_store(store) {}
+Recordings::Recordings(EventLoop& loop, Store& store, std::string log_path)
+    : m_store(store), m_seeker(loop, std::move(log_path)) {}
 Recordings::~Recordings() = default;
 
 bool Recordings::handle(const std::shared_ptr<Connection>& conn, const std::string& cmd, const nlohmann::json& req) {
     if (cmd == "timeline") cmd_timeline(conn, req);
     else if (cmd == "export") cmd_export(conn, req);
+    else if (cmd == "screen") cmd_screen(conn, req);
     else return false;
     return true;
 }
@@ -152,6 +154,38 @@ void Recordings::cmd_timeline(const std::shared_ptr<Connection>& conn, const nlo
     // What the timeline streams must be committed: flush what is staged first.
     if (auto s = m_store.flush(); !s) return conn->reply_error(req, "timeline: " + s.error().message);
     start_reply_stream(conn, req, std::make_shared<TimelineSource>(m_store.log(), row->id));
+}
+
+void Recordings::rebuild() {
+    std::vector<int64_t> ids;
+    for (const auto& [id, row] : m_store.sessions().sessions) ids.push_back(id);
+    m_seeker.rebuild(std::move(ids));
+}
+
+void Recordings::cmd_screen(const std::shared_ptr<Connection>& conn, const nlohmann::json& req) {
+    const SessionRow* row = session_of(conn, req, "screen");
+    if (!row) return;
+    auto number = [&](const char* key) -> std::optional<int64_t> {
+        if (req.contains(key) && req[key].is_number_integer()) return req[key].get<int64_t>();
+        return std::nullopt;
+    };
+    ScreenSeeker::Target target{.session = row->id, .seq = number("seq"), .time_us = number("at_us")};
+    if (auto offset = number("at_offset_us")) target.time_us = row->started_us + *offset;
+    if (target.time_us && *target.time_us < row->started_us)
+        return conn->reply_error(req, "screen: that moment is before session " + std::to_string(row->id) + " started");
+    if (auto s = m_store.flush(); !s) return conn->reply_error(req, "screen: " + s.error().message);
+    bool ansi = req.value("ansi", false);
+    std::weak_ptr<Connection> weak = conn;
+    m_seeker.seek(target, [weak, req, ansi, id = row->id](const Result<ScreenView>& view) {
+        auto c = weak.lock();
+        if (!c) return;
+        if (!view) return c->reply_error(req, view.error().message);
+        c->reply_ok(req, {{"session", id}, {"seq", view->seq}, {"time_us", view->time_us}, {"cols", view->cols},
+                          {"rows", view->rows}, {"cursor_row", view->cursor_row}, {"cursor_col", view->cursor_col},
+                          {"alt_screen", view->alt_screen}, {"title", view->title},
+                          {"screen", ansi ? view->ansi : view->text}, {"keyframe_seq", view->keyframe_seq},
+                          {"replayed_bytes", view->replayed_bytes}});
+    });
 }
 
 void Recordings::cmd_export(const std::shared_ptr<Connection>& conn, const nlohmann::json& req) {

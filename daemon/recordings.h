@@ -1,8 +1,7 @@
 // Recordings: a session's log read back as a recording. The control commands
 // `timeline` (the facts a person reads, as JSON lines) and `export` (asciicast v2) are
 // streamed with ReplyStream, reading the log in bounded batches between commits on the
-// loop thread; `screen_at` (the screen at a past moment) runs on the seek worker
-// (screen_seek.h). Sessions and their live screens stay Sessions' business.
+// loop thread; `screen` at a past moment runs on the seek worker (screen_seek.h). Sessions and their live screens stay Sessions' business.
 #pragma once
 
 #include <memory>
@@ -11,24 +10,30 @@
 #include <nlohmann/json.hpp>
 
 #include "control_socket.h"
+#include "screen_seek.h"
 #include "store.h"
 
 namespace tether {
 
 class Recordings {
 public:
-    explicit Recordings(Store& store);
+    Recordings(EventLoop& loop, Store& store, std::string log_path);
     ~Recordings();
 
-    // True when cmd was one of ours (answered now or later).
+    // True when cmd was one of ours (answered now or later). `screen` reaches here when
+    // it names a moment, or a session whose live screen is not in memory.
     bool handle(const std::shared_ptr<Connection>& conn, const std::string& cmd, const nlohmann::json& req);
+    // After `admin rebuild`: the keyframes are taken again from the log, in the background.
+    void rebuild();
 
 private:
     const SessionRow* session_of(const std::shared_ptr<Connection>& conn, const nlohmann::json& req, const char* what);
     void cmd_timeline(const std::shared_ptr<Connection>& conn, const nlohmann::json& req);
     void cmd_export(const std::shared_ptr<Connection>& conn, const nlohmann::json& req);
+    void cmd_screen(const std::shared_ptr<Connection>& conn, const nlohmann::json& req);
 
     Store& m_store;
+    ScreenSeeker m_seeker;
 };
 
 // The label of an asciicast "m" marker for an event, "" when it is not a moment to mark

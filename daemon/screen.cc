@@ -1256,6 +1256,22 @@ std::string Screen::render_reset_modes() const {
     return out;
 }
 
+std::optional<std::string> Screen::snapshot(size_t history_lines) const {
+    const Impl& s = *m_impl;
+    if (!s.m_unfed.empty() || s.m_scan != Scan::ground || s.m_after_utf8 || s.m_utf8_need != 0) return std::nullopt;
+    if (s.cursor().col >= s.m_cols - 1) return std::nullopt;
+    std::string out;
+    if (!s.m_title.empty()) out += "\x1b]2;" + s.m_title + "\x07";
+    size_t lines = std::min(history_lines, s.m_history.size());
+    if (lines > 0) {
+        // Every history line scrolls off the top of a fresh screen: after the lines, as
+        // many newlines as the screen has rows but one.
+        out += render_history(lines);
+        out.append(static_cast<size_t>(s.m_rows - 1), '\n');
+    }
+    return out + render_screen();
+}
+
 std::string Screen::text() const {
     std::vector<std::string> lines;
     for (int r = 0; r < m_impl->m_rows; ++r) lines.push_back(row_text(m_impl->read_row(r)));

@@ -21,6 +21,7 @@
 
 #include "event_loop.h"
 #include "events.h"
+#include "keyframes.h"
 #include "screen.h"
 
 struct event;
@@ -31,6 +32,7 @@ struct ScreenFollowerOptions {
     size_t queue_bytes = 1u << 20;  // per session; beyond it the thread reads the log
     size_t slice_bytes = 256u << 10;  // parsed per turn, so renders wait at most one slice
     size_t history_lines = 50000;
+    bool keyframes = true;  // store keyframes (keyframes.h) as the screens follow the output
 };
 
 class ScreenFollower {
@@ -66,6 +68,7 @@ private:
     void set_urgent(bool urgent);  // on the follower thread only
     static void ready_cb(int, short, void* self);
     void deliver_ready();
+    void store_keyframes(const std::vector<Keyframe>& frames);  // follower thread
 
     EventLoop& m_loop;
     std::string m_log_path;
@@ -83,6 +86,7 @@ private:
     std::vector<std::pair<int64_t, ScreenFn>> m_ready;  // to run on the loop thread
     event* m_ready_event;
     PromptFn m_on_prompt;
+    std::unique_ptr<KeyframeStore> m_keyframes;  // follower thread only, opened on first use
 
     std::thread m_thread;
 };

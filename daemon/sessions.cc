@@ -157,7 +157,7 @@ bool Sessions::handle(const std::shared_ptr<Connection>& conn, const std::string
     else if (cmd == "resize") cmd_resize(conn, req);
     else if (cmd == "send") cmd_send(conn, req);
     else if (cmd == "kill") cmd_kill(conn, req);
-    else if (cmd == "screen") cmd_screen(conn, req);
+    else if (cmd == "screen" && screen_in_memory(req)) cmd_screen(conn, req);
     else return false;
     return true;
 }
@@ -303,6 +303,14 @@ void Sessions::cmd_kill(const std::shared_ptr<Connection>& conn, const nlohmann:
     if (!s) return;
     if (auto st = s->signal(*sig); !st) return conn->reply_error(req, "kill: " + st.error().message);
     conn->reply_ok(req, {{"session", s->id()}, {"signal", *sig}});
+}
+
+// A moment in the past, or a session this daemon does not hold, is for the recordings.
+bool Sessions::screen_in_memory(const nlohmann::json& req) const {
+    for (const char* moment : {"seq", "at_us", "at_offset_us"})
+        if (req.contains(moment)) return false;
+    const SessionRow* row = lookup(req.value("session", nlohmann::json()));
+    return !row || m_sessions.count(row->id) > 0;
 }
 
 void Sessions::cmd_screen(const std::shared_ptr<Connection>& conn, const nlohmann::json& req) {

@@ -557,12 +557,22 @@ int main(int argc, char** argv) {
     kill->add_option("--signal", sig, "Signal name or number (default TERM)");
     kill->callback([&] { rc = cmd_simple(g, {{"cmd", "kill"}, {"session", session_ref(session)}, {"signal", sig}}, nullptr); });
 
-    auto* screen = app.add_subcommand("screen", "Print a session's current screen");
+    auto* screen = app.add_subcommand("screen", "Print a session's screen, now or at a past moment");
     screen->add_option("session", session, "Session id or name")->required();
     screen->add_flag("--ansi", ansi, "With colours, attributes and modes, as a redraw");
     screen->add_flag("--json", as_json, "The screen and the cursor as JSON");
+    std::string screen_at;
+    int64_t screen_seq = 0;
+    screen->add_option("--at", screen_at, "The screen as it was at this moment: an offset (90s, 1m30s) or a date and time");
+    screen->add_option("--seq", screen_seq, "The screen as it was after this event (a seq from tether timeline or grep)");
     screen->callback([&] {
-        rc = cmd_simple(g, {{"cmd", "screen"}, {"session", session_ref(session)}, {"ansi", ansi}}, [&](const json& r) {
+        json req{{"cmd", "screen"}, {"session", session_ref(session)}, {"ansi", ansi}};
+        if (screen_seq > 0) req["seq"] = screen_seq;
+        if (!screen_at.empty() && !add_moment(req, "at", screen_at)) {
+            rc = fail("screen: --at: not a moment: \"" + screen_at + "\" (an offset like 90s or 1m30s, or YYYY-MM-DD HH:MM:SS)", k_exit_usage);
+            return;
+        }
+        rc = cmd_simple(g, req, [&](const json& r) {
             if (as_json) {
                 json out = r;
                 out.erase("ok");
