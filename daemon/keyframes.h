@@ -24,7 +24,7 @@ namespace tether {
 
 // A keyframe after about this much output; the seek's tail is at most this long plus
 // the moments when no snapshot can be taken (screen.h).
-inline constexpr size_t k_keyframe_interval_bytes = size_t{256} << 10;
+inline constexpr size_t k_keyframe_interval_bytes = size_t{128} << 10;
 // History lines a keyframe keeps: a later resize that grows the screen brings them back.
 inline constexpr size_t k_keyframe_history_lines = 200;
 

@@ -496,6 +496,9 @@ struct Screen::Impl {
     char m_intermediate = 0;  // ESC's intermediate byte, as in ESC ( 0
     int m_utf8_need = 0;
     bool m_after_utf8 = false;  // the last byte in ground state ended or continued a UTF-8 char
+    // The last byte fed was text: libvterm would join a combining char that comes next to
+    // it, which a redraw cannot carry over (snapshot() waits for another boundary).
+    bool m_after_text = false;
     Csi m_csi;
 
     // A one-row terminal that tells which chars libvterm draws wide or combines.
@@ -683,6 +686,7 @@ void Screen::Impl::write_vterm(size_t n) {
 }
 
 void Screen::Impl::begin_escape() {
+    m_after_text = false;
     m_seq_start = m_unfed.size();
     m_unfed += '\x1b';
     m_scan = Scan::esc;
@@ -784,6 +788,7 @@ void Screen::Impl::scan_ground(unsigned char c) {
         m_utf8_need = 0;
     if (m_utf8_need == 0) m_safe = m_unfed.size();
     m_after_utf8 = c >= 0x80 && (m_utf8_need == 0 || m_after_utf8);
+    m_after_text = c >= 0x20 && c != 0x7f;
 }
 
 // Called with c already appended; C0 controls inside a sequence are executed by libvterm
@@ -1258,7 +1263,12 @@ std::string Screen::render_reset_modes() const {
 
 std::optional<std::string> Screen::snapshot(size_t history_lines) const {
     const Impl& s = *m_impl;
-    if (!s.m_unfed.empty() || s.m_scan != Scan::ground || s.m_after_utf8 || s.m_utf8_need != 0) return std::nullopt;
+    // A sequence being discarded cannot be re-fed; one being collected is re-fed whole.
+    if (s.m_scan == Scan::discard_csi || s.m_scan == Scan::discard_string || s.m_scan == Scan::discard_string_esc)
+        return std::nullopt;
+    char gl = s.m_modes.shift_out ? s.m_modes.g1 : s.m_modes.g0;
+    if (s.m_after_utf8 && gl != 0 && gl != 'B') return std::nullopt;  // see scan_ground
+    if (s.m_after_text) return std::nullopt;
     if (s.cursor().col >= s.m_cols - 1) return std::nullopt;
     std::string out;
     if (!s.m_title.empty()) out += "\x1b]2;" + s.m_title + "\x07";
@@ -1269,7 +1279,7 @@ std::optional<std::string> Screen::snapshot(size_t history_lines) const {
         out += render_history(lines);
         out.append(static_cast<size_t>(s.m_rows - 1), '\n');
     }
-    return out + render_screen();
+    return out + render_screen() + s.m_unfed;
 }
 
 std::string Screen::text() const {

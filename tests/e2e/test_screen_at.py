@@ -152,7 +152,7 @@ with Daemon() as d:
     frames = db.execute("SELECT count(*) FROM keyframes WHERE session = ?", (tui,)).fetchone()[0]
     db.close()
     out_bytes = sum(len(r[4]) for r in d.events("session = ? AND kind = ?", (tui, KIND["OutputChunk"])))
-    check(frames >= out_bytes // (512 * 1024), "keyframes every 256 KiB or so: %d for %d bytes" % (frames, out_bytes))
+    check(frames >= out_bytes // (256 * 1024), "keyframes every 128 KiB or so: %d for %d bytes" % (frames, out_bytes))
     check(past(d, "tui", "--at", "0")["screen"] == "", "the screen at the start is empty")
     rc, out, err = d.tether("screen", "tui", "--at", "yesterday")
     check(rc == 2 and "--at" in err, "a bad moment is a usage error: %r" % err)
