@@ -107,7 +107,7 @@ std::vector<ConfigError> check_config(const std::string& path, Config& out) {
         return errors;
     }
     try {
-        check_keys(path, root, {"daemon", "sessions", "attach", "hooks", "plugin_path", "notifiers", "quiet_hours", "rules"}, "", errors);
+        check_keys(path, root, {"daemon", "sessions", "attach", "hooks", "plugin_path", "notifiers", "quiet_hours", "rules", "retention"}, "", errors);
         if (YAML::Node pp = root["plugin_path"]; pp.IsDefined() && !pp.IsNull()) {
             if (!pp.IsSequence()) {
                 errors.push_back(at(path, pp, "plugin_path must be a list of directories", "plugin_path: [~/my-plugins]"));
@@ -133,6 +133,11 @@ std::vector<ConfigError> check_config(const std::string& path, Config& out) {
             check_keys(path, s, {"history_lines", "client_buffer_kib"}, "sessions", errors);
             read_number(path, s, "history_lines", out.history_lines, size_t{0}, size_t{10'000'000}, errors);
             read_number(path, s, "client_buffer_kib", out.client_buffer_kib, size_t{64}, size_t{1 << 20}, errors);
+        }
+        if (YAML::Node r = section(path, root, "retention", errors); r.IsMap()) {
+            check_keys(path, r, {"max_age_days", "max_total_mib"}, "retention", errors);
+            read_number(path, r, "max_age_days", out.retention_max_age_days, 0L, 100000L, errors);
+            read_number(path, r, "max_total_mib", out.retention_max_total_mib, 0L, 1L << 30, errors);
         }
         if (YAML::Node a = section(path, root, "attach", errors); a.IsMap()) {
             check_keys(path, a, {"detach_key"}, "attach", errors);

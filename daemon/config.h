@@ -21,6 +21,8 @@ struct Config {
     std::string detach_key = "^\\";
     long permission_wait_s = 120;  // how long a PermissionRequest hook waits for an answer
     std::vector<std::string> plugin_path;  // extra directories searched for notifier plugins
+    long retention_max_age_days = 0;   // ended sessions idle longer than this are pruned; 0: kept
+    long retention_max_total_mib = 0;  // then the oldest until the recordings fit; 0: no limit
     std::shared_ptr<const RuleConfig> rules;  // notifiers, quiet hours, rules (never null once loaded)
 };
 

@@ -8,6 +8,14 @@
 
 namespace tether {
 
+namespace {
+
+RetentionLimits retention_limits(const Config& c) {
+    return {.max_age_us = int64_t{c.retention_max_age_days} * 86400 * 1000000,
+            .max_total_bytes = int64_t{c.retention_max_total_mib} << 20};
+}
+
+}  // namespace
 
 Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
     if (auto s = ensure_private_dir(options.paths.state_dir); !s) return Error{"state directory: " + s.error().message};
@@ -36,6 +44,9 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
         return Error{"configuration " + options.paths.config_path + ": " + s.error().message};
 
     d->m_recordings = std::make_unique<Recordings>(d->m_loop, *d->m_store, options.paths.event_log());
+    Recordings* recordings = d->m_recordings.get();
+    d->m_retention = std::make_unique<Retention>(d->m_loop, *d->m_store, retention_limits(options.config),
+                                                 [recordings](int64_t session) { recordings->forget(session); });
 
     Daemon* self = d.get();
     d->m_server = std::make_unique<ControlServer>(
@@ -69,6 +80,7 @@ Daemon::~Daemon() {
     // Commit while every listener still exists; what the teardown appends is committed
     // by the store's own destructor, without listeners.
     if (m_store) (void)m_store->flush();
+    m_retention.reset();
     m_recordings.reset();
     m_notifications.reset();
     m_plugins.reset();
@@ -105,6 +117,7 @@ Status Daemon::reload_config() {
         log_error("configuration reload refused, keeping the old one: " + outcome.error().message);
     } else {
         m_options.config = *config;
+        m_retention->set_limits(retention_limits(*config));
         log_info("configuration reloaded from " + m_options.paths.config_path);
     }
     record_config(outcome);
@@ -185,6 +198,7 @@ void Daemon::handle(const std::shared_ptr<Connection>& conn, const nlohmann::jso
     if (m_sessions->handle(conn, cmd, req)) return;
     if (m_hooks->handle(conn, cmd, req)) return;
     if (m_recordings->handle(conn, cmd, req)) return;
+    if (m_retention->handle(conn, cmd, req)) return;
     if (cmd == "status") {
         conn->reply_ok(req, {{"pid", getpid()},
                              {"version", TETHER_VERSION},

@@ -14,6 +14,7 @@
 #include "notifications.h"
 #include "plugin_host.h"
 #include "recordings.h"
+#include "retention.h"
 #include "paths.h"
 #include "sessions.h"
 #include "store.h"
@@ -57,6 +58,7 @@ private:
     std::unique_ptr<PluginHost> m_plugins;
     std::unique_ptr<Notifications> m_notifications;
     std::unique_ptr<Recordings> m_recordings;
+    std::unique_ptr<Retention> m_retention;
     std::unique_ptr<ControlServer> m_server;
     std::unique_ptr<SignalWatcher> m_sigterm, m_sigint, m_sighup;
     std::string m_stop_reason;

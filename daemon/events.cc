@@ -41,6 +41,7 @@ constexpr std::array k_kind_names{
     KindName{EventKind::EscalationCancelled, "EscalationCancelled"},
     KindName{EventKind::Acknowledged, "Acknowledged"},
     KindName{EventKind::ConfigLoaded, "ConfigLoaded"},
+    KindName{EventKind::SessionPruned, "SessionPruned"},
 };
 
 }  // namespace

@@ -41,6 +41,9 @@
 // 25 EscalationCancelled {"escalation": <seq>, "reason"}
 // 26 Acknowledged       {"by": "attach"|"answer"|"cli"|"ui"}
 // 27 ConfigLoaded       {"path", "ok", "errors": [..], "notifiers", "rules"}   start and reload
+// 30 SessionPruned      {"name", "reason", "events", "bytes"}   retention (`tether gc`): every
+//                        earlier event of the session was deleted in the same transaction;
+//                        this one stays as its tombstone
 #pragma once
 
 #include <cstdint>
@@ -80,6 +83,7 @@ enum class EventKind : uint16_t {
     EscalationCancelled = 25,
     Acknowledged = 26,
     ConfigLoaded = 27,
+    SessionPruned = 30,
 };
 
 // The one name table. Returns nullopt for a number this build does not know.

@@ -82,14 +82,24 @@ Status KeyframeStore::remove_session(int64_t session) {
     return stmt->run();
 }
 
-std::optional<Keyframe> KeyframeCadence::after(const Screen& screen, const Event& ev) {
-    if (ev.kind == EventKind::OutputChunk) m_since += ev.payload.size();
-    if (m_since < m_interval) return std::nullopt;
+void KeyframeCadence::after(const Screen& screen, const Event& ev, std::vector<Keyframe>& out) {
+    if (ev.kind == EventKind::OutputChunk) {
+        if (m_pending) {
+            bool ascii = !ev.payload.empty() && static_cast<unsigned char>(ev.payload[0]) < 0x80;
+            if (ascii) out.push_back(std::move(*m_pending));
+            else m_since = m_interval;  // dropped: try again at once
+            m_pending.reset();
+        }
+        m_since += ev.payload.size();
+    }
+    if (m_since < m_interval || m_pending) return;
     auto state = screen.snapshot(k_keyframe_history_lines);
-    if (!state) return std::nullopt;  // try again after the next chunk
+    if (!state) return;  // try again after the next chunk
     m_since = 0;
-    return Keyframe{.session = ev.session, .seq = ev.seq, .time_us = ev.time_us, .cols = screen.cols(),
-                    .rows = screen.rows(), .state = std::move(*state)};
+    Keyframe k{.session = ev.session, .seq = ev.seq, .time_us = ev.time_us, .cols = screen.cols(),
+               .rows = screen.rows(), .state = std::move(*state)};
+    if (screen.after_text()) m_pending = std::move(k);
+    else out.push_back(std::move(k));
 }
 
 }  // namespace tether

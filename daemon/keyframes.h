@@ -51,17 +51,20 @@ private:
     SqliteDb m_db;
 };
 
-// Decides when a screen that follows a session's output takes a keyframe.
+// Decides when a screen that follows a session's output takes a keyframe. A snapshot
+// taken right after text waits for the next chunk: it is kept if that chunk begins with
+// ASCII (nothing that could combine with the text), dropped otherwise.
 class KeyframeCadence {
 public:
     explicit KeyframeCadence(size_t interval = k_keyframe_interval_bytes) : m_interval(interval) {}
-    // After `ev` (an OutputChunk or a Resized) has been fed to `screen`.
-    std::optional<Keyframe> after(const Screen& screen, const Event& ev);
-    void reset() { m_since = 0; }
+    // After `ev` (an OutputChunk or a Resized) has been fed to `screen`; appends the
+    // keyframes that are certain to `out`.
+    void after(const Screen& screen, const Event& ev, std::vector<Keyframe>& out);
 
 private:
     size_t m_interval;
     size_t m_since = 0;
+    std::optional<Keyframe> m_pending;
 };
 
 }  // namespace tether

@@ -25,6 +25,8 @@ public:
     bool handle(const std::shared_ptr<Connection>& conn, const std::string& cmd, const nlohmann::json& req);
     // After `admin rebuild`: the keyframes are taken again from the log, in the background.
     void rebuild();
+    // A session pruned from the log: its keyframes go too.
+    void forget(int64_t session) { m_seeker.forget(session); }
 
 private:
     const SessionRow* session_of(const std::shared_ptr<Connection>& conn, const nlohmann::json& req, const char* what);

@@ -497,7 +497,7 @@ struct Screen::Impl {
     int m_utf8_need = 0;
     bool m_after_utf8 = false;  // the last byte in ground state ended or continued a UTF-8 char
     // The last byte fed was text: libvterm would join a combining char that comes next to
-    // it, which a redraw cannot carry over (snapshot() waits for another boundary).
+    // it, which a redraw cannot carry over (see snapshot()).
     bool m_after_text = false;
     Csi m_csi;
 
@@ -1268,7 +1268,6 @@ std::optional<std::string> Screen::snapshot(size_t history_lines) const {
         return std::nullopt;
     char gl = s.m_modes.shift_out ? s.m_modes.g1 : s.m_modes.g0;
     if (s.m_after_utf8 && gl != 0 && gl != 'B') return std::nullopt;  // see scan_ground
-    if (s.m_after_text) return std::nullopt;
     if (s.cursor().col >= s.m_cols - 1) return std::nullopt;
     std::string out;
     if (!s.m_title.empty()) out += "\x1b]2;" + s.m_title + "\x07";
@@ -1281,6 +1280,8 @@ std::optional<std::string> Screen::snapshot(size_t history_lines) const {
     }
     return out + render_screen() + s.m_unfed;
 }
+
+bool Screen::after_text() const { return m_impl->m_after_text; }
 
 std::string Screen::text() const {
     std::vector<std::string> lines;

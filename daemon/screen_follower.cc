@@ -244,8 +244,7 @@ bool ScreenFollower::feed_slice(Followed& f, int64_t session, std::unique_ptr<Ev
                 f.screen.resize(j.value("cols", f.screen.cols()), j.value("rows", f.screen.rows()));
             }
             f.fed_seq = ev.seq;
-            if (m_options.keyframes && f.keyframes_ok)
-                if (auto k = f.cadence.after(f.screen, ev)) keyframes.push_back(std::move(*k));
+            if (m_options.keyframes && f.keyframes_ok) f.cadence.after(f.screen, ev, keyframes);
         }
         if (f.watch_prompts && !batch.empty() && m_on_prompt) {
             std::string text = f.screen.text();
@@ -261,6 +260,11 @@ bool ScreenFollower::feed_slice(Followed& f, int64_t session, std::unique_ptr<Ev
                 }
             }
         }
+    }
+    {
+        // A session removed meanwhile (pruned) must not get keyframes back.
+        std::lock_guard lock(m_mutex);
+        if (!m_sessions.count(session)) keyframes.clear();
     }
     store_keyframes(keyframes);
     std::lock_guard lock(f.queue_mutex);

@@ -45,8 +45,7 @@ Result<ScreenAt> screen_at(EventLog& log, KeyframeStore* keyframes, int64_t sess
         }
         at.seq = e.seq;
         at.time_us = e.time_us;
-        if (e.kind == EventKind::OutputChunk || e.kind == EventKind::Resized)
-            if (auto k = cadence.after(*at.screen, e)) crossed.push_back(std::move(*k));
+        if (e.kind == EventKind::OutputChunk || e.kind == EventKind::Resized) cadence.after(*at.screen, e, crossed);
     }
     if (!at.screen) return Error{"screen: session " + std::to_string(session) + " has no recorded start"};
     if (keyframes && !crossed.empty())

@@ -108,6 +108,11 @@ void Sessions::on_committed(const Event& ev) {
     if (ev.session == 0) return;
     auto it = m_sessions.find(ev.session);
     if (it == m_sessions.end()) return;
+    if (ev.kind == EventKind::SessionPruned) {  // retention: its screen goes with its log
+        m_sessions.erase(it);
+        m_follower.remove_session(ev.session);
+        return;
+    }
     if (ev.kind == EventKind::OutputChunk || ev.kind == EventKind::Resized) m_follower.committed(ev);
     it->second->on_committed(ev);
     if (ev.kind == EventKind::SessionExited) evict_exited();

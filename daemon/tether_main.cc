@@ -606,6 +606,25 @@ int main(int argc, char** argv) {
     replay->add_option("--max-idle", replay_args.max_idle_s, "Shorten pauses longer than this many seconds");
     replay->callback([&] { rc = cli_replay(g.paths(), session_ref(session), replay_args); });
 
+    double gc_age_days = -1, gc_total_mib = -1;
+    bool gc_dry = false;
+    auto* gc = app.add_subcommand("gc", "Prune old recordings of ended sessions (config retention:, or these limits)");
+    gc->add_option("--max-age", gc_age_days, "Prune sessions ended more than this many days ago");
+    gc->add_option("--max-total", gc_total_mib, "Then prune the oldest until all recordings fit in this many MiB");
+    gc->add_flag("-n,--dry-run", gc_dry, "Only say what would be pruned");
+    gc->callback([&] {
+        json req{{"cmd", "gc"}, {"dry_run", gc_dry}};
+        if (gc_age_days >= 0) req["max_age_s"] = gc_age_days * 86400;
+        if (gc_total_mib >= 0) req["max_total_bytes"] = static_cast<int64_t>(gc_total_mib * 1048576);
+        rc = cmd_simple(g, req, [&](const json& r) {
+            for (const auto& p : r["pruned"])
+                std::printf("%s session %lld (%s), %s: %s\n", gc_dry ? "would prune" : "pruned",
+                            static_cast<long long>(p["session"].get<int64_t>()), p["name"].get<std::string>().c_str(),
+                            human_bytes(p["bytes"].get<int64_t>()).c_str(), p["reason"].get<std::string>().c_str());
+            if (r["pruned"].empty()) std::printf("nothing to prune\n");
+        });
+    });
+
     auto* pending = app.add_subcommand("pending", "List permission requests waiting for an answer");
     pending->add_flag("--json", as_json, "Machine-readable output");
     pending->callback([&] { rc = cmd_pending(g, as_json); });
