@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config git
   libevent-dev libsqlite3-dev sqlite3 libyaml-cpp-dev libcurl4-openssl-dev libvterm-dev
-  libboost-dev doctest-dev nlohmann-json3-dev libcli11-dev libhowardhinnant-date-dev tzdata
+  libboost-dev doctest-dev nlohmann-json3-dev libcli11-dev libhowardhinnant-date-dev tzdata libzstd-dev
   tmux vim less procps python3 asciinema sqlite3
 )
 
