@@ -1,6 +1,9 @@
 // Recordings: timeline and export streams.
 #include "recordings.h"
 
+#include <limits>
+#include <optional>
+
 #include "asciicast.h"
 #include "protocol.h"
 #include "reply_stream.h"
@@ -14,8 +17,8 @@ namespace {
 // statement stays open between loop turns (the writer commits in between).
 class BatchReader {
 public:
-    BatchReader(EventLog& log, int64_t session, int64_t to_seq, bool skip_terminal_data)
-        : m_log(log), m_session(session), m_to_seq(to_seq), m_skip(skip_terminal_data) {}
+    BatchReader(EventLog& log, int64_t session, int64_t to_seq, bool skip_terminal_data, int64_t from_seq = 1)
+        : m_log(log), m_session(session), m_to_seq(to_seq), m_skip(skip_terminal_data), m_next(from_seq) {}
 
     // Calls fn for events until it has produced `budget` bytes into out; true at the end.
     template <typename Fn>
@@ -38,7 +41,7 @@ private:
     int64_t m_session;
     int64_t m_to_seq;
     bool m_skip;
-    int64_t m_next = 1;
+    int64_t m_next;
 };
 
 class TimelineSource : public StreamSource {
@@ -62,26 +65,34 @@ private:
     int64_t m_count = 0;
 };
 
-// from_us/to_us cut the recording: what came before from_us is played at time 0 (the
-// screen as it was at from_us), what comes after to_us is left out.
+// from_us/to_us cut the recording. From the start, the header comes from SessionStarted;
+// from a later moment, the screen as it was then (a redraw from the seek, `prelude`) is
+// the first output, at time 0, and the events after it follow.
 class AsciicastSource : public StreamSource {
 public:
-    AsciicastSource(EventLog& log, const SessionRow& row, int64_t from_us, int64_t to_us)
-        : m_reader(log, row.id, log.durable_seq(), false), m_row(row), m_from_us(from_us), m_to_us(to_us),
-          m_encoder(from_us) {}
+    struct Start {
+        int64_t after_seq = 0;  // events after this one are played
+        int cols = 0, rows = 0;
+        std::string prelude;
+    };
+
+    AsciicastSource(EventLog& log, const SessionRow& row, int64_t from_us, int64_t to_us, std::optional<Start> start)
+        : m_reader(log, row.id, log.durable_seq(), false, start ? start->after_seq + 1 : 1), m_row(row),
+          m_from_us(from_us), m_to_us(to_us), m_encoder(from_us), m_start(std::move(start)) {}
 
     Result<bool> produce(std::string& out, size_t budget) override {
+        if (m_start && !m_header) {
+            out += AsciicastEncoder::header(header(m_start->cols, m_start->rows));
+            out += m_encoder.output(m_from_us, m_start->prelude);
+            m_header = true;
+        }
         auto finished = m_reader.batch(out, budget, [&](const Event& ev) {
             if (ev.time_us > m_to_us) return false;
             int64_t t = std::max(ev.time_us, m_from_us);
             if (!m_header) {
                 if (ev.kind != EventKind::SessionStarted) return true;  // nothing to play before it
                 auto j = ev.json();
-                AsciicastHeader h{.cols = j.value("cols", 80), .rows = j.value("rows", 24), .start_us = m_from_us,
-                                  .title = m_row.name, .command = {}};
-                for (const auto& part : j.value("command", nlohmann::json::array()))
-                    if (part.is_string()) h.command += (h.command.empty() ? "" : " ") + part.get<std::string>();
-                out += AsciicastEncoder::header(h);
+                out += AsciicastEncoder::header(header(j.value("cols", 80), j.value("rows", 24)));
                 m_header = true;
                 return true;
             }
@@ -106,10 +117,17 @@ public:
     nlohmann::json summary() const override { return {{"output_bytes", m_bytes}}; }
 
 private:
+    AsciicastHeader header(int cols, int rows) const {
+        AsciicastHeader h{.cols = cols, .rows = rows, .start_us = m_from_us, .title = m_row.name, .command = {}};
+        for (const auto& part : m_row.command) h.command += (h.command.empty() ? "" : " ") + part;
+        return h;
+    }
+
     BatchReader m_reader;
     SessionRow m_row;
     int64_t m_from_us, m_to_us;
     AsciicastEncoder m_encoder;
+    std::optional<Start> m_start;
     bool m_header = false;
     int64_t m_bytes = 0;
 };
@@ -202,7 +220,19 @@ void Recordings::cmd_export(const std::shared_ptr<Connection>& conn, const nlohm
     if (from_us < row->started_us) from_us = row->started_us;
     if (to_us < from_us) return conn->reply_error(req, "export: the end of the range comes before its start");
     if (auto s = m_store.flush(); !s) return conn->reply_error(req, "export: " + s.error().message);
-    start_reply_stream(conn, req, std::make_shared<AsciicastSource>(m_store.log(), *row, from_us, to_us));
+    if (from_us == row->started_us)
+        return start_reply_stream(conn, req, std::make_shared<AsciicastSource>(m_store.log(), *row, from_us, to_us, std::nullopt));
+    // From a later moment: the screen then (a keyframe and a short tail), not all that led to it.
+    std::weak_ptr<Connection> weak = conn;
+    m_seeker.seek({.session = row->id, .seq = std::nullopt, .time_us = from_us},
+                  [this, weak, req, row = *row, from_us, to_us](const Result<ScreenView>& view) {
+                      auto c = weak.lock();
+                      if (!c) return;
+                      if (!view) return c->reply_error(req, "export: " + view.error().message);
+                      AsciicastSource::Start start{.after_seq = view->seq, .cols = view->cols, .rows = view->rows,
+                                                   .prelude = view->ansi};
+                      start_reply_stream(c, req, std::make_shared<AsciicastSource>(m_store.log(), row, from_us, to_us, start));
+                  });
 }
 
 }  // namespace tether

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """`tether replay` in a real terminal (tmux plays the user's terminal): the screen at the
-end of a replay equals the session's own final screen; --max-idle shortens a long pause;
+end of a replay equals the session's own final screen, also from a moment in the middle
+(--from); --max-idle shortens a long pause;
 n jumps over a pause to the next marked moment; q quits at once and leaves the terminal
 in a sane state."""
 
@@ -58,6 +59,14 @@ out.flush()
         check(rows[:cursor] == (want + [""] * 24)[:cursor],
               "the replayed screen differs from the session's:\n%s\n---\n%s" % ("\n".join(rows[:cursor]), final["screen"]))
         check(t.display("#{cursor_flag}") == "1", "the cursor is visible after the replay")
+
+        # (1b) From a moment in the pause: the screen as it was then (from a keyframe or the
+        # start, not replayed), then the rest; the same final screen.
+        t.type_line("clear; tether replay show --from 5s --max-idle 0.3; echo done-$((44+0))")
+        t.wait_screen("done-44", timeout=IDLE_S * 2 // 3)
+        rows = [l.rstrip() for l in t.capture().split("\n")]
+        check(rows[:cursor] == (want + [""] * 24)[:cursor],
+              "replay --from: the screen differs:\n%s\n---\n%s" % ("\n".join(rows[:cursor]), final["screen"]))
 
         # (2) n skips the pause: phase 2 appears long before the pause would end.
         t.type_line("clear; tether replay show; echo done-$((42+0))")
