@@ -6,7 +6,11 @@
 //
 // On disk (PRAGMA user_version = 1):
 //   keyframes(session, seq, time, cols, rows, state BLOB, PRIMARY KEY(session, seq))
-//   -- the screen after event `seq` of `session`; state is Screen::snapshot() bytes
+//   -- the screen after event `seq` of `session`; state is Screen::snapshot() bytes, or
+//   -- empty for a moment indexed for search only (the end of a session)
+//   screen_text USING fts5(text, session UNINDEXED, seq UNINDEXED, time UNINDEXED)
+//   -- rowid = the keyframe's rowid; the rendered text there: the lines that scrolled
+//   -- off since the previous keyframe, then the screen (for `tether grep`)
 #pragma once
 
 #include <cstdint>
@@ -33,7 +37,14 @@ struct Keyframe {
     int64_t seq = 0;
     int64_t time_us = 0;
     int cols = 0, rows = 0;
-    std::string state;
+    std::string state;  // empty: text only
+    std::string text;   // scrolled-off lines since the previous keyframe, then the screen
+};
+
+struct TextHit {
+    int64_t session = 0, seq = 0, time_us = 0;
+    std::string line;
+    bool on_screen = false;  // false: it had scrolled off by seq (it was shown before)
 };
 
 class KeyframeStore {
@@ -41,11 +52,15 @@ public:
     static std::string path_beside(const std::string& event_log_path);
     static Result<std::unique_ptr<KeyframeStore>> open(const std::string& path);
 
+    // A keyframe already stored for (session, seq) is kept as it is (they are equal).
     Status put(const std::vector<Keyframe>& frames);
     // The newest keyframe of the session at or before seq.
     Result<std::optional<Keyframe>> latest(int64_t session, int64_t at_most_seq);
     Status clear();
     Status remove_session(int64_t session);
+    // Full-text search (an FTS5 phrase) in the rendered text; the lines that contain the
+    // phrase's words, newest moments first.
+    Result<std::vector<TextHit>> search(const std::string& phrase, std::optional<int64_t> session, size_t limit);
 
 private:
     SqliteDb m_db;
@@ -60,10 +75,16 @@ public:
     // After `ev` (an OutputChunk or a Resized) has been fed to `screen`; appends the
     // keyframes that are certain to `out`.
     void after(const Screen& screen, const Event& ev, std::vector<Keyframe>& out);
+    // At the session's end (`ev` is SessionExited): the last screen, for search, with a
+    // snapshot when one can be taken.
+    void finish(const Screen& screen, const Event& ev, std::vector<Keyframe>& out);
 
 private:
+    Keyframe take(const Screen& screen, const Event& ev, std::string state);
+
     size_t m_interval;
     size_t m_since = 0;
+    uint64_t m_pushed = 0;  // screen.history_pushed() at the last keyframe
     std::optional<Keyframe> m_pending;
 };
 

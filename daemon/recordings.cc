@@ -1,6 +1,7 @@
 // Recordings: timeline and export streams.
 #include "recordings.h"
 
+#include <algorithm>
 #include <limits>
 #include <optional>
 
@@ -154,6 +155,7 @@ bool Recordings::handle(const std::shared_ptr<Connection>& conn, const std::stri
     if (cmd == "timeline") cmd_timeline(conn, req);
     else if (cmd == "export") cmd_export(conn, req);
     else if (cmd == "screen") cmd_screen(conn, req);
+    else if (cmd == "grep") cmd_grep(conn, req);
     else return false;
     return true;
 }
@@ -203,6 +205,31 @@ void Recordings::cmd_screen(const std::shared_ptr<Connection>& conn, const nlohm
                           {"alt_screen", view->alt_screen}, {"title", view->title},
                           {"screen", ansi ? view->ansi : view->text}, {"keyframe_seq", view->keyframe_seq},
                           {"replayed_bytes", view->replayed_bytes}});
+    });
+}
+
+void Recordings::cmd_grep(const std::shared_ptr<Connection>& conn, const nlohmann::json& req) {
+    if (!req.contains("pattern") || !req["pattern"].is_string() || req["pattern"].get<std::string>().empty())
+        return conn->reply_error(req, "grep: \"pattern\" must be a non-empty string");
+    std::optional<int64_t> session;
+    if (req.contains("session") && !req["session"].is_null()) {
+        const SessionRow* row = session_of(conn, req, "grep");
+        if (!row) return;
+        session = row->id;
+    }
+    size_t limit = std::clamp<size_t>(req.value("limit", size_t{100}), 1, 1000);
+    std::weak_ptr<Connection> weak = conn;
+    m_seeker.search(req["pattern"].get<std::string>(), session, limit, [this, weak, req](const Result<std::vector<TextHit>>& hits) {
+        auto c = weak.lock();
+        if (!c) return;
+        if (!hits) return c->reply_error(req, hits.error().message);
+        nlohmann::json list = nlohmann::json::array();
+        for (const TextHit& h : *hits) {
+            const SessionRow* row = m_store.sessions().find(h.session);
+            list.push_back({{"session", h.session}, {"name", row ? row->name : ""}, {"seq", h.seq}, {"time_us", h.time_us},
+                            {"line", h.line}, {"on_screen", h.on_screen}});
+        }
+        c->reply_ok(req, {{"hits", list}});
     });
 }
 

@@ -1,7 +1,8 @@
 // Recordings: a session's log read back as a recording. The control commands
 // `timeline` (the facts a person reads, as JSON lines) and `export` (asciicast v2) are
 // streamed with ReplyStream, reading the log in bounded batches between commits on the
-// loop thread; `screen` at a past moment runs on the seek worker (screen_seek.h). Sessions and their live screens stay Sessions' business.
+// loop thread; `screen` at a past moment and `grep` (the text kept with keyframes) run
+// on the seek worker (screen_seek.h). Sessions and their live screens stay Sessions' business.
 #pragma once
 
 #include <memory>
@@ -33,6 +34,7 @@ private:
     void cmd_timeline(const std::shared_ptr<Connection>& conn, const nlohmann::json& req);
     void cmd_export(const std::shared_ptr<Connection>& conn, const nlohmann::json& req);
     void cmd_screen(const std::shared_ptr<Connection>& conn, const nlohmann::json& req);
+    void cmd_grep(const std::shared_ptr<Connection>& conn, const nlohmann::json& req);
 
     Store& m_store;
     ScreenSeeker m_seeker;

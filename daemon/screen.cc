@@ -473,6 +473,7 @@ struct Screen::Impl {
     size_t m_max_history_bytes;
     std::deque<StoredLine> m_history;
     size_t m_history_bytes = 0;
+    uint64_t m_history_pushed = 0;  // lines ever scrolled off, kept or not
 
     ScreenSignals m_signals;
     std::vector<QueuedSignal> m_queued;
@@ -624,6 +625,7 @@ void Screen::Impl::on_output(const char* bytes, size_t len, void* user) {
 }
 
 void Screen::Impl::push_history(StoredLine line) {
+    ++m_history_pushed;
     if (m_max_history_lines == 0) return;
     m_history_bytes += line.bytes();
     m_history.push_back(std::move(line));
@@ -1282,6 +1284,16 @@ std::optional<std::string> Screen::snapshot(size_t history_lines) const {
 }
 
 bool Screen::after_text() const { return m_impl->m_after_text; }
+
+uint64_t Screen::history_pushed() const { return m_impl->m_history_pushed; }
+
+std::string Screen::history_tail_text(size_t lines) const {
+    const auto& history = m_impl->m_history;
+    std::vector<std::string> out;
+    for (size_t i = history.size() - std::min(lines, history.size()); i < history.size(); ++i)
+        out.push_back(row_text(load(history[i])));
+    return join_lines(std::move(out), false);
+}
 
 std::string Screen::text() const {
     std::vector<std::string> lines;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -102,6 +103,10 @@ public:
     // char, which libvterm would join to that text: the caller checks.
     std::optional<std::string> snapshot(size_t history_lines) const;
     bool after_text() const;
+    // Lines ever scrolled into history (a counter that only grows), and the newest lines
+    // of it as plain text: what scrolled off since an earlier count, for the text index.
+    uint64_t history_pushed() const;
+    std::string history_tail_text(size_t lines) const;
 
     // 0-based; out of range gives an erased cell. Reads the whole row: for tests, not loops.
     ScreenCell cell(int row, int col) const;

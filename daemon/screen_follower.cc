@@ -244,7 +244,10 @@ bool ScreenFollower::feed_slice(Followed& f, int64_t session, std::unique_ptr<Ev
                 f.screen.resize(j.value("cols", f.screen.cols()), j.value("rows", f.screen.rows()));
             }
             f.fed_seq = ev.seq;
-            if (m_options.keyframes && f.keyframes_ok) f.cadence.after(f.screen, ev, keyframes);
+            if (m_options.keyframes && f.keyframes_ok) {
+                if (ev.kind == EventKind::SessionExited) f.cadence.finish(f.screen, ev, keyframes);
+                else f.cadence.after(f.screen, ev, keyframes);
+            }
         }
         if (f.watch_prompts && !batch.empty() && m_on_prompt) {
             std::string text = f.screen.text();

@@ -52,7 +52,8 @@ public:
     using PromptFn = std::function<void(int64_t session, const std::string& prompt, const std::string& text)>;
     void set_prompt_listener(PromptFn fn) { m_on_prompt = std::move(fn); }
     void remove_session(int64_t session);
-    // Loop thread, after commit: OutputChunk and Resized events of followed sessions.
+    // Loop thread, after commit: OutputChunk, Resized and SessionExited events of followed
+    // sessions (the end takes a last keyframe, for search).
     void committed(const Event& ev);
     // Runs fn on the loop thread once the screen has parsed everything committed for the
     // session so far, with the screen locked; fed_seq is the last event it reflects.

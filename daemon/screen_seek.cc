@@ -46,6 +46,7 @@ Result<ScreenAt> screen_at(EventLog& log, KeyframeStore* keyframes, int64_t sess
         at.seq = e.seq;
         at.time_us = e.time_us;
         if (e.kind == EventKind::OutputChunk || e.kind == EventKind::Resized) cadence.after(*at.screen, e, crossed);
+        if (e.kind == EventKind::SessionExited) cadence.finish(*at.screen, e, crossed);
     }
     if (!at.screen) return Error{"screen: session " + std::to_string(session) + " has no recorded start"};
     if (keyframes && !crossed.empty())
@@ -176,6 +177,16 @@ void ScreenSeeker::rebuild(std::vector<int64_t> sessions) {
             if (auto at = screen_at(*w.log, w.keyframes.get(), session, std::numeric_limits<int64_t>::max()); !at)
                 log_warn("keyframes for session " + std::to_string(session) + ": " + at.error().message);
         });
+}
+
+void ScreenSeeker::search(std::string phrase, std::optional<int64_t> session, size_t limit, SearchDone done) {
+    submit([this, phrase, session, limit, done = std::move(done)](Worker& w) {
+        auto hits = [&]() -> Result<std::vector<TextHit>> {
+            if (auto s = w.open(); !s) return s.error();
+            return w.keyframes->search(phrase, session, limit);
+        }();
+        post([done, hits = std::move(hits)] { done(hits); });
+    });
 }
 
 void ScreenSeeker::forget(int64_t session) {

@@ -68,6 +68,9 @@ public:
     void rebuild(std::vector<int64_t> sessions);
     // Drops one session's keyframes (retention).
     void forget(int64_t session);
+    // Full-text search in the rendered text kept with the keyframes (KeyframeStore::search).
+    using SearchDone = std::function<void(const Result<std::vector<TextHit>>&)>;
+    void search(std::string phrase, std::optional<int64_t> session, size_t limit, SearchDone done);
 
 private:
     struct Worker;

@@ -113,7 +113,8 @@ void Sessions::on_committed(const Event& ev) {
         m_follower.remove_session(ev.session);
         return;
     }
-    if (ev.kind == EventKind::OutputChunk || ev.kind == EventKind::Resized) m_follower.committed(ev);
+    if (ev.kind == EventKind::OutputChunk || ev.kind == EventKind::Resized || ev.kind == EventKind::SessionExited)
+        m_follower.committed(ev);
     it->second->on_committed(ev);
     if (ev.kind == EventKind::SessionExited) evict_exited();
 }

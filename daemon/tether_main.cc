@@ -606,6 +606,32 @@ int main(int argc, char** argv) {
     replay->add_option("--max-idle", replay_args.max_idle_s, "Shorten pauses longer than this many seconds");
     replay->callback([&] { rc = cli_replay(g.paths(), session_ref(session), replay_args); });
 
+    std::string grep_pattern, grep_session;
+    auto* grep = app.add_subcommand("grep", "Search every recorded session's screens (rendered text, not escapes)");
+    grep->add_option("pattern", grep_pattern, "Words to find (a phrase; case does not matter)")->required();
+    grep->add_option("-s,--session", grep_session, "Only this session");
+    grep->add_flag("--json", as_json, "The hits as JSON");
+    grep->callback([&] {
+        json req{{"cmd", "grep"}, {"pattern", grep_pattern}};
+        if (!grep_session.empty()) req["session"] = session_ref(grep_session);
+        rc = cmd_simple(g, req, [&](const json& r) {
+            if (as_json) {
+                std::cout << r["hits"].dump() << "\n";
+                return;
+            }
+            for (const auto& h : r["hits"]) {
+                time_t secs = static_cast<time_t>(h["time_us"].get<int64_t>() / 1000000);
+                char when[32];
+                std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", std::localtime(&secs));
+                std::printf("%s (%lld)  %s  --seq %lld%s  %s\n", h["name"].get<std::string>().c_str(),
+                            static_cast<long long>(h["session"].get<int64_t>()), when,
+                            static_cast<long long>(h["seq"].get<int64_t>()), h["on_screen"].get<bool>() ? "" : " (scrolled off by then)",
+                            h["line"].get<std::string>().c_str());
+            }
+            if (r["hits"].empty()) std::printf("no match\n");
+        });
+    });
+
     double gc_age_days = -1, gc_total_mib = -1;
     bool gc_dry = false;
     auto* gc = app.add_subcommand("gc", "Prune old recordings of ended sessions (config retention:, or these limits)");
