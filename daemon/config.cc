@@ -108,7 +108,7 @@ std::vector<ConfigError> check_config(const std::string& path, Config& out) {
         return errors;
     }
     try {
-        check_keys(path, root, {"daemon", "sessions", "attach", "hooks", "plugin_path", "notifiers", "quiet_hours", "rules", "ui"}, "", errors);
+        check_keys(path, root, {"daemon", "sessions", "attach", "hooks", "plugin_path", "notifiers", "quiet_hours", "rules", "ui", "retention"}, "", errors);
         if (YAML::Node pp = root["plugin_path"]; pp.IsDefined() && !pp.IsNull()) {
             if (!pp.IsSequence()) {
                 errors.push_back(at(path, pp, "plugin_path must be a list of directories", "plugin_path: [~/my-plugins]"));
@@ -152,6 +152,11 @@ std::vector<ConfigError> check_config(const std::string& path, Config& out) {
                 else
                     out.ui_terminal = argv;
             }
+        }
+        if (YAML::Node r = section(path, root, "retention", errors); r.IsMap()) {
+            check_keys(path, r, {"max_age_days", "max_total_mib"}, "retention", errors);
+            read_number(path, r, "max_age_days", out.retention_max_age_days, 0L, 100000L, errors);
+            read_number(path, r, "max_total_mib", out.retention_max_total_mib, 0L, 1L << 30, errors);
         }
         if (YAML::Node a = section(path, root, "attach", errors); a.IsMap()) {
             check_keys(path, a, {"detach_key"}, "attach", errors);

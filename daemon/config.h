@@ -23,6 +23,8 @@ struct Config {
     std::vector<std::string> plugin_path;  // extra directories searched for notifier plugins
     // tether-ui: the terminal emulator command that Attach runs, `tether attach ID` appended.
     std::vector<std::string> ui_terminal{"x-terminal-emulator", "-e"};
+    long retention_max_age_days = 0;   // ended sessions idle longer than this are pruned; 0: kept
+    long retention_max_total_mib = 0;  // then the oldest until the recordings fit; 0: no limit
     std::shared_ptr<const RuleConfig> rules;  // notifiers, quiet hours, rules (never null once loaded)
 };
 

@@ -8,6 +8,14 @@
 
 namespace tether {
 
+namespace {
+
+RetentionLimits retention_limits(const Config& c) {
+    return {.max_age_us = int64_t{c.retention_max_age_days} * 86400 * 1000000,
+            .max_total_bytes = int64_t{c.retention_max_total_mib} << 20};
+}
+
+}  // namespace
 
 Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
     if (auto s = ensure_private_dir(options.paths.state_dir); !s) return Error{"state directory: " + s.error().message};
@@ -39,6 +47,11 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
                                                          [sessions](int64_t id) { return sessions->attached(id); });
     if (auto s = d->m_notifications->configure(*options.config.rules); !s)
         return Error{"configuration " + options.paths.config_path + ": " + s.error().message};
+
+    d->m_recordings = std::make_unique<Recordings>(d->m_loop, *d->m_store, options.paths.event_log());
+    Recordings* recordings = d->m_recordings.get();
+    d->m_retention = std::make_unique<Retention>(d->m_loop, *d->m_store, retention_limits(options.config),
+                                                 [recordings](int64_t session) { recordings->forget(session); });
 
     Daemon* self = d.get();
     d->m_watchers = std::make_unique<Watchers>(d->m_loop, *d->m_store, *d->m_hooks,
@@ -75,6 +88,8 @@ Daemon::~Daemon() {
     // by the store's own destructor, without listeners.
     if (m_store) (void)m_store->flush();
     m_watchers.reset();
+    m_retention.reset();
+    m_recordings.reset();
     m_notifications.reset();
     m_plugins.reset();
     m_hooks.reset();
@@ -112,6 +127,7 @@ Status Daemon::reload_config() {
         log_error("configuration reload refused, keeping the old one: " + outcome.error().message);
     } else {
         m_options.config = *config;
+        m_retention->set_limits(retention_limits(*config));
         log_info("configuration reloaded from " + m_options.paths.config_path);
     }
     record_config(outcome);
@@ -192,6 +208,8 @@ void Daemon::handle(const std::shared_ptr<Connection>& conn, const nlohmann::jso
     if (m_sessions->handle(conn, cmd, req)) return;
     if (m_hooks->handle(conn, cmd, req)) return;
     if (m_watchers->handle(conn, cmd, req)) return;
+    if (m_recordings->handle(conn, cmd, req)) return;
+    if (m_retention->handle(conn, cmd, req)) return;
     if (cmd == "status") {
         conn->reply_ok(req, {{"pid", getpid()},
                              {"version", TETHER_VERSION},
@@ -233,6 +251,7 @@ void Daemon::handle(const std::shared_ptr<Connection>& conn, const nlohmann::jso
                              {"sessions", v->sessions}});
     } else if (cmd == "rebuild") {
         if (auto s = m_store->rebuild(); !s) return conn->reply_error(req, s.error().message);
+        m_recordings->rebuild();
         conn->reply_ok(req, {{"events", m_store->log().durable_seq()}, {"sessions", m_store->sessions().sessions.size()}});
     } else if (cmd == "config_reload") {
         Status outcome = reload_config();

@@ -13,6 +13,8 @@
 #include "lock_file.h"
 #include "notifications.h"
 #include "plugin_host.h"
+#include "recordings.h"
+#include "retention.h"
 #include "paths.h"
 #include "sessions.h"
 #include "store.h"
@@ -57,6 +59,8 @@ private:
     std::unique_ptr<PluginHost> m_plugins;
     std::unique_ptr<Notifications> m_notifications;
     std::unique_ptr<Watchers> m_watchers;
+    std::unique_ptr<Recordings> m_recordings;
+    std::unique_ptr<Retention> m_retention;
     std::unique_ptr<ControlServer> m_server;
     std::unique_ptr<SignalWatcher> m_sigterm, m_sigint, m_sighup;
     std::string m_stop_reason;

@@ -224,11 +224,11 @@ Status EventLog::commit(const std::function<Status(SqliteDb&)>& also, std::vecto
 }
 
 Result<EventCursor> EventLog::read(const EventQuery& q) {
-    const char* sql =
-        q.session ? "SELECT seq, time, session, kind, payload FROM events WHERE session = ?1 "
-                    "AND seq BETWEEN ?2 AND ?3 AND time BETWEEN ?4 AND ?5 ORDER BY seq"
-                  : "SELECT seq, time, session, kind, payload FROM events WHERE ?1 IS NULL "
-                    "AND seq BETWEEN ?2 AND ?3 AND time BETWEEN ?4 AND ?5 ORDER BY seq";
+    std::string sql = q.session ? "SELECT seq, time, session, kind, payload FROM events WHERE session = ?1 "
+                                : "SELECT seq, time, session, kind, payload FROM events WHERE ?1 IS NULL ";
+    sql += "AND seq BETWEEN ?2 AND ?3 AND time BETWEEN ?4 AND ?5 ";
+    if (q.skip_terminal_data) sql += "AND kind NOT IN (5, 6) ";
+    sql += "ORDER BY seq";
     auto stmt = m_db.prepare(sql);
     if (!stmt) return stmt.error();
     if (q.session)

@@ -4,7 +4,8 @@
 //
 // On disk (PRAGMA user_version = k_schema_version):
 //   events(seq INTEGER PRIMARY KEY, time INTEGER, session INTEGER, kind INTEGER,
-//          payload BLOB)                 -- the log; rows are never updated or deleted
+//          payload BLOB)                 -- the log; rows are never updated, and deleted only
+//                                        -- by retention (Store::prune, with a tombstone)
 //   index events_by_session(session, seq)
 //   projection tables (projections.h), derived and rebuildable from events.
 // History: 1 = events only; 2 = + events_by_session, sessions projection;
@@ -31,6 +32,7 @@ struct EventQuery {
     int64_t to_seq = std::numeric_limits<int64_t>::max();
     int64_t from_time_us = 0;
     int64_t to_time_us = std::numeric_limits<int64_t>::max();
+    bool skip_terminal_data = false;  // leave out OutputChunk and InputSent (timelines)
 };
 
 // Streams rows of one query; never holds more than one event in memory. Must not

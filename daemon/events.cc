@@ -44,6 +44,7 @@ constexpr std::array k_kind_names{
     KindName{EventKind::SessionAdopted, "SessionAdopted"},
     KindName{EventKind::HolderOrphaned, "HolderOrphaned"},
     KindName{EventKind::NotifierReported, "NotifierReported"},
+    KindName{EventKind::SessionPruned, "SessionPruned"},
 };
 
 }  // namespace

@@ -48,6 +48,9 @@
 //                        (0: unknown) to down_to_us, and `buffered` output bytes waited
 // 29 HolderOrphaned     {"socket", "session", "holder_pid", "pid", "state_dir", "exited",
 //                        "reason"} (session 0): a holder this daemon will not adopt
+// 30 SessionPruned      {"name", "reason", "events", "bytes"}   retention (`tether gc`): every
+//                        earlier event of the session was deleted in the same transaction;
+//                        this one stays as its tombstone
 // 40 NotifierReported   {"notifier", "plugin", "code", "text"}  a plugin's notifier_host.event,
 //                       e.g. code "no_audio_device"
 #pragma once
@@ -91,6 +94,7 @@ enum class EventKind : uint16_t {
     ConfigLoaded = 27,
     SessionAdopted = 28,
     HolderOrphaned = 29,
+    SessionPruned = 30,
     NotifierReported = 40,
 };
 

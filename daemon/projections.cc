@@ -91,6 +91,10 @@ int64_t apply(SessionsState& state, const Event& ev) {
 
     auto it = state.sessions.find(ev.session);
     if (it == state.sessions.end()) return 0;
+    if (ev.kind == EventKind::SessionPruned) {
+        state.sessions.erase(it);
+        return ev.session;
+    }
     SessionRow& row = it->second;
 
     switch (ev.kind) {
@@ -162,9 +166,15 @@ Status Projections::persist(SqliteDb& db) {
         "exit_signal, error, waiting_tool, waiting_input, message, state_reason, external, agent_session) "
         "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24)");
     if (!up) return up.error();
+    auto gone = db.prepare("DELETE FROM sessions WHERE id = ?1");
+    if (!gone) return gone.error();
     for (int64_t id : m_dirty) {
         const SessionRow* row = m_sessions.find(id);
-        if (!row) continue;
+        if (!row) {  // pruned
+            gone->bind(1, id);
+            if (auto s = gone->run(); !s) return s;
+            continue;
+        }
         up->bind(1, row->id)
             .bind(2, row->name)
             .bind(3, nlohmann::json(row->command).dump(-1, ' ', false,

@@ -473,6 +473,7 @@ struct Screen::Impl {
     size_t m_max_history_bytes;
     std::deque<StoredLine> m_history;
     size_t m_history_bytes = 0;
+    uint64_t m_history_pushed = 0;  // lines ever scrolled off, kept or not
 
     ScreenSignals m_signals;
     std::vector<QueuedSignal> m_queued;
@@ -496,6 +497,9 @@ struct Screen::Impl {
     char m_intermediate = 0;  // ESC's intermediate byte, as in ESC ( 0
     int m_utf8_need = 0;
     bool m_after_utf8 = false;  // the last byte in ground state ended or continued a UTF-8 char
+    // The last byte fed was text: libvterm would join a combining char that comes next to
+    // it, which a redraw cannot carry over (see snapshot()).
+    bool m_after_text = false;
     Csi m_csi;
 
     // A one-row terminal that tells which chars libvterm draws wide or combines.
@@ -621,6 +625,7 @@ void Screen::Impl::on_output(const char* bytes, size_t len, void* user) {
 }
 
 void Screen::Impl::push_history(StoredLine line) {
+    ++m_history_pushed;
     if (m_max_history_lines == 0) return;
     m_history_bytes += line.bytes();
     m_history.push_back(std::move(line));
@@ -683,6 +688,7 @@ void Screen::Impl::write_vterm(size_t n) {
 }
 
 void Screen::Impl::begin_escape() {
+    m_after_text = false;
     m_seq_start = m_unfed.size();
     m_unfed += '\x1b';
     m_scan = Scan::esc;
@@ -784,6 +790,7 @@ void Screen::Impl::scan_ground(unsigned char c) {
         m_utf8_need = 0;
     if (m_utf8_need == 0) m_safe = m_unfed.size();
     m_after_utf8 = c >= 0x80 && (m_utf8_need == 0 || m_after_utf8);
+    m_after_text = c >= 0x20 && c != 0x7f;
 }
 
 // Called with c already appended; C0 controls inside a sequence are executed by libvterm
@@ -1254,6 +1261,38 @@ std::string Screen::render_reset_modes() const {
     if (m.shift_out) out += '\x0f';
     out += "\x1b[0m";
     return out;
+}
+
+std::optional<std::string> Screen::snapshot(size_t history_lines) const {
+    const Impl& s = *m_impl;
+    // A sequence being discarded cannot be re-fed; one being collected is re-fed whole.
+    if (s.m_scan == Scan::discard_csi || s.m_scan == Scan::discard_string || s.m_scan == Scan::discard_string_esc)
+        return std::nullopt;
+    char gl = s.m_modes.shift_out ? s.m_modes.g1 : s.m_modes.g0;
+    if (s.m_after_utf8 && gl != 0 && gl != 'B') return std::nullopt;  // see scan_ground
+    if (s.cursor().col >= s.m_cols - 1) return std::nullopt;
+    std::string out;
+    if (!s.m_title.empty()) out += "\x1b]2;" + s.m_title + "\x07";
+    size_t lines = std::min(history_lines, s.m_history.size());
+    if (lines > 0) {
+        // Every history line scrolls off the top of a fresh screen: after the lines, as
+        // many newlines as the screen has rows but one.
+        out += render_history(lines);
+        out.append(static_cast<size_t>(s.m_rows - 1), '\n');
+    }
+    return out + render_screen() + s.m_unfed;
+}
+
+bool Screen::after_text() const { return m_impl->m_after_text; }
+
+uint64_t Screen::history_pushed() const { return m_impl->m_history_pushed; }
+
+std::string Screen::history_tail_text(size_t lines) const {
+    const auto& history = m_impl->m_history;
+    std::vector<std::string> out;
+    for (size_t i = history.size() - std::min(lines, history.size()); i < history.size(); ++i)
+        out.push_back(row_text(load(history[i])));
+    return join_lines(std::move(out), false);
 }
 
 std::string Screen::text() const {

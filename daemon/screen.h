@@ -5,8 +5,10 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -100,6 +102,21 @@ public:
     std::string text() const;
     // All history lines as plain text, oldest first, '\n'-joined.
     std::string history_text() const;
+
+    // A keyframe: bytes that, fed to a fresh Screen of the same size, rebuild this one so
+    // that any output fed to both afterwards leaves them equal (screen, modes, pen, saved
+    // cursor, title, the newest history lines, a sequence cut short). nullopt at the
+    // moments where the state cannot be carried over: inside a sequence being discarded,
+    // or with the cursor in the last column (a pending wrap is invisible); the next chunk
+    // boundary is usually fine. Tab stops are not kept. After text (after_text()), the
+    // snapshot holds only if the output that follows does not begin with a combining
+    // char, which libvterm would join to that text: the caller checks.
+    std::optional<std::string> snapshot(size_t history_lines) const;
+    bool after_text() const;
+    // Lines ever scrolled into history (a counter that only grows), and the newest lines
+    // of it as plain text: what scrolled off since an earlier count, for the text index.
+    uint64_t history_pushed() const;
+    std::string history_tail_text(size_t lines) const;
 
     // 0-based; out of range gives an erased cell. Reads the whole row: for tests, not loops.
     ScreenCell cell(int row, int col) const;

@@ -27,6 +27,8 @@ struct ScreenFollower::Followed {
     std::atomic<int64_t> fed_seq;
 
     bool watch_prompts = false;
+    KeyframeCadence cadence;   // follower thread only
+    bool keyframes_ok = true;  // false once the screen missed output (a damaged log)
     std::string shown_prompt;  // the dialog on screen after the last slice ("" for none)
 
     std::mutex queue_mutex;  // guards everything below
@@ -230,6 +232,7 @@ bool ScreenFollower::feed_slice(Followed& f, int64_t session, std::unique_ptr<Ev
         }
         if (damaged) {
             // Render what we have rather than spin on a log we cannot read.
+            f.keyframes_ok = false;
             std::lock_guard lock(f.queue_mutex);
             f.fed_seq = target;
             f.from_log = false;
@@ -237,6 +240,7 @@ bool ScreenFollower::feed_slice(Followed& f, int64_t session, std::unique_ptr<Ev
             return false;
         }
     }
+    std::vector<Keyframe> keyframes;
     {
         std::lock_guard lock(f.screen_mutex);
         for (const Event& ev : batch) {
@@ -248,6 +252,10 @@ bool ScreenFollower::feed_slice(Followed& f, int64_t session, std::unique_ptr<Ev
                 f.screen.resize(j.value("cols", f.screen.cols()), j.value("rows", f.screen.rows()));
             }
             f.fed_seq = ev.seq;
+            if (m_options.keyframes && f.keyframes_ok) {
+                if (ev.kind == EventKind::SessionExited) f.cadence.finish(f.screen, ev, keyframes);
+                else f.cadence.after(f.screen, ev, keyframes);
+            }
         }
         if (f.watch_prompts && !batch.empty() && m_on_prompt) {
             std::string text = f.screen.text();
@@ -264,10 +272,27 @@ bool ScreenFollower::feed_slice(Followed& f, int64_t session, std::unique_ptr<Ev
             }
         }
     }
+    {
+        // A session removed meanwhile (pruned) must not get keyframes back.
+        std::lock_guard lock(m_mutex);
+        if (!m_sessions.count(session)) keyframes.clear();
+    }
+    store_keyframes(keyframes);
     std::lock_guard lock(f.queue_mutex);
     if (f.from_log && f.fed_seq >= f.committed_seq) f.from_log = false;
     post_ready(f, session);
     return f.fed_seq < f.committed_seq;
+}
+
+void ScreenFollower::store_keyframes(const std::vector<Keyframe>& frames) {
+    if (frames.empty()) return;
+    if (!m_keyframes) {
+        auto opened = KeyframeStore::open(KeyframeStore::path_beside(m_log_path));
+        if (!opened) return log_error("screen follower: " + opened.error().message);
+        m_keyframes = std::move(*opened);
+    }
+    // A keyframe lost is only a longer seek later: say so, and go on.
+    if (auto s = m_keyframes->put(frames); !s) log_warn("screen follower: " + s.error().message);
 }
 
 // Called with f.queue_mutex held: moves the waiters that are satisfied to the loop thread.

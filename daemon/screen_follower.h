@@ -21,6 +21,7 @@
 
 #include "event_loop.h"
 #include "events.h"
+#include "keyframes.h"
 #include "screen.h"
 
 struct event;
@@ -31,6 +32,7 @@ struct ScreenFollowerOptions {
     size_t queue_bytes = 1u << 20;  // per session; beyond it the thread reads the log
     size_t slice_bytes = 256u << 10;  // parsed per turn, so renders wait at most one slice
     size_t history_lines = 50000;
+    bool keyframes = true;  // store keyframes (keyframes.h) as the screens follow the output
 };
 
 class ScreenFollower {
@@ -53,7 +55,8 @@ public:
     using PromptFn = std::function<void(int64_t session, const std::string& prompt, const std::string& text)>;
     void set_prompt_listener(PromptFn fn) { m_on_prompt = std::move(fn); }
     void remove_session(int64_t session);
-    // Loop thread, after commit: OutputChunk and Resized events of followed sessions.
+    // Loop thread, after commit: OutputChunk, Resized and SessionExited events of followed
+    // sessions (the end takes a last keyframe, for search).
     void committed(const Event& ev);
     // Runs fn on the loop thread once the screen has parsed everything committed for the
     // session so far, with the screen locked; fed_seq is the last event it reflects.
@@ -69,6 +72,7 @@ private:
     void set_urgent(bool urgent);  // on the follower thread only
     static void ready_cb(int, short, void* self);
     void deliver_ready();
+    void store_keyframes(const std::vector<Keyframe>& frames);  // follower thread
 
     EventLoop& m_loop;
     std::string m_log_path;
@@ -86,6 +90,7 @@ private:
     std::vector<std::pair<int64_t, ScreenFn>> m_ready;  // to run on the loop thread
     event* m_ready_event;
     PromptFn m_on_prompt;
+    std::unique_ptr<KeyframeStore> m_keyframes;  // follower thread only, opened on first use
 
     std::thread m_thread;
 };

@@ -213,7 +213,13 @@ void Sessions::on_committed(const Event& ev) {
     if (ev.session == 0) return;
     auto it = m_sessions.find(ev.session);
     if (it == m_sessions.end()) return;
-    if (ev.kind == EventKind::OutputChunk || ev.kind == EventKind::Resized) m_follower.committed(ev);
+    if (ev.kind == EventKind::SessionPruned) {  // retention: its screen goes with its log
+        m_sessions.erase(it);
+        m_follower.remove_session(ev.session);
+        return;
+    }
+    if (ev.kind == EventKind::OutputChunk || ev.kind == EventKind::Resized || ev.kind == EventKind::SessionExited)
+        m_follower.committed(ev);
     it->second->on_committed(ev);
     if (ev.kind == EventKind::SessionExited) evict_exited();
 }
@@ -258,7 +264,7 @@ bool Sessions::handle(const std::shared_ptr<Connection>& conn, const std::string
     else if (cmd == "resize") cmd_resize(conn, req);
     else if (cmd == "send") cmd_send(conn, req);
     else if (cmd == "kill") cmd_kill(conn, req);
-    else if (cmd == "screen") cmd_screen(conn, req);
+    else if (cmd == "screen" && screen_in_memory(req)) cmd_screen(conn, req);
     else return false;
     return true;
 }
@@ -410,6 +416,14 @@ void Sessions::cmd_kill(const std::shared_ptr<Connection>& conn, const nlohmann:
     if (!s) return;
     if (auto st = s->signal(*sig); !st) return conn->reply_error(req, "kill: " + st.error().message);
     conn->reply_ok(req, {{"session", s->id()}, {"signal", *sig}});
+}
+
+// A moment in the past, or a session this daemon does not hold, is for the recordings.
+bool Sessions::screen_in_memory(const nlohmann::json& req) const {
+    for (const char* moment : {"seq", "at_us", "at_offset_us"})
+        if (req.contains(moment)) return false;
+    const SessionRow* row = lookup(req.value("session", nlohmann::json()));
+    return !row || m_sessions.count(row->id) > 0;
 }
 
 void Sessions::cmd_screen(const std::shared_ptr<Connection>& conn, const nlohmann::json& req) {

@@ -59,6 +59,7 @@ private:
     void cmd_send(const std::shared_ptr<Connection>& conn, const nlohmann::json& req);
     void cmd_kill(const std::shared_ptr<Connection>& conn, const nlohmann::json& req);
     void cmd_screen(const std::shared_ptr<Connection>& conn, const nlohmann::json& req);
+    bool screen_in_memory(const nlohmann::json& req) const;
     void evict_exited();
 
     EventLoop& m_loop;

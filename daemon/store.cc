@@ -51,9 +51,31 @@ void Store::when_durable(std::function<void()> fn) {
 
 Status Store::flush() {
     if (m_log->pending_events() == 0) return {};
+    return commit_group({});
+}
+
+Result<int64_t> Store::prune(int64_t session, nlohmann::json fact) {
+    if (auto s = flush(); !s) return s.error();
+    int64_t seq = append(make_json_event(session, EventKind::SessionPruned, fact)).seq;
+    auto s = commit_group([session, seq](SqliteDb& db) -> Status {
+        auto del = db.prepare("DELETE FROM events WHERE session = ?1 AND seq < ?2");
+        if (!del) return del.error();
+        del->bind(1, session).bind(2, seq);
+        return del->run();
+    });
+    if (!s) return s.error();
+    return seq;
+}
+
+// One transaction: the staged events, `also`, the projection rows; then the listeners.
+Status Store::commit_group(const std::function<Status(SqliteDb&)>& also) {
     bool was_backlogged = backlogged();
-    if (auto s = m_log->commit([this](SqliteDb& db) { return m_projections.persist(db); }, &m_committed); !s)
-        return s;
+    auto writes = [this, &also](SqliteDb& db) -> Status {
+        if (also)
+            if (auto s = also(db); !s) return s;
+        return m_projections.persist(db);
+    };
+    if (auto s = m_log->commit(writes, &m_committed); !s) return s;
     int64_t last = m_log->durable_seq();
     for (const Event& ev : m_committed)
         for (auto& l : m_listeners) run_guarded("event listener", [&] { l(ev); });

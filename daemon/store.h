@@ -61,8 +61,14 @@ public:
     Result<Verification> verify_rebuild();
     Status rebuild();
 
+    // Retention: deletes every event of an ended session and appends its SessionPruned
+    // tombstone (which drops its projection row), all in one transaction, so a rebuild
+    // from the log that remains equals the live projections. Returns the tombstone's seq.
+    Result<int64_t> prune(int64_t session, nlohmann::json fact);
+
 private:
     void schedule();
+    Status commit_group(const std::function<Status(SqliteDb&)>& also);
 
     EventLoop& m_loop;
     std::unique_ptr<EventLog> m_log;

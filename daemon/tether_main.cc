@@ -27,6 +27,7 @@
 #include "lock_file.h"
 #include "holder_survey.h"
 #include "paths.h"
+#include "recording_cli.h"
 
 using namespace tether;
 using nlohmann::json;
@@ -657,12 +658,22 @@ int main(int argc, char** argv) {
     kill->add_option("--signal", sig, "Signal name or number (default TERM)");
     kill->callback([&] { rc = cmd_simple(g, {{"cmd", "kill"}, {"session", session_ref(session)}, {"signal", sig}}, nullptr); });
 
-    auto* screen = app.add_subcommand("screen", "Print a session's current screen");
+    auto* screen = app.add_subcommand("screen", "Print a session's screen, now or at a past moment");
     screen->add_option("session", session, "Session id or name")->required();
     screen->add_flag("--ansi", ansi, "With colours, attributes and modes, as a redraw");
     screen->add_flag("--json", as_json, "The screen and the cursor as JSON");
+    std::string screen_at;
+    int64_t screen_seq = 0;
+    screen->add_option("--at", screen_at, "The screen as it was at this moment: an offset (90s, 1m30s) or a date and time");
+    screen->add_option("--seq", screen_seq, "The screen as it was after this event (a seq from tether timeline or grep)");
     screen->callback([&] {
-        rc = cmd_simple(g, {{"cmd", "screen"}, {"session", session_ref(session)}, {"ansi", ansi}}, [&](const json& r) {
+        json req{{"cmd", "screen"}, {"session", session_ref(session)}, {"ansi", ansi}};
+        if (screen_seq > 0) req["seq"] = screen_seq;
+        if (!screen_at.empty() && !add_moment(req, "at", screen_at)) {
+            rc = fail("screen: --at: not a moment: \"" + screen_at + "\" (an offset like 90s or 1m30s, or YYYY-MM-DD HH:MM:SS)", k_exit_usage);
+            return;
+        }
+        rc = cmd_simple(g, req, [&](const json& r) {
             if (as_json) {
                 json out = r;
                 out.erase("ok");
@@ -673,6 +684,71 @@ int main(int argc, char** argv) {
             std::string text = r["screen"].get<std::string>();
             std::fwrite(text.data(), 1, text.size(), stdout);
             if (!ansi && (text.empty() || text.back() != '\n')) std::fputc('\n', stdout);
+        });
+    });
+
+    // Recordings: the log played back (recording_cli.h).
+    std::string export_format = "asciicast", export_out;
+    ReplayArgs replay_args;
+    auto* timeline = app.add_subcommand("timeline", "What happened in a session, with times: states, hooks, answers, notifications, markers");
+    timeline->add_option("session", session, "Session id or name")->required();
+    timeline->add_flag("--json", as_json, "One JSON object per line");
+    timeline->callback([&] { rc = cli_timeline(g.paths(), session_ref(session), as_json); });
+    auto* exp = app.add_subcommand("export", "Write a session's recording in another format");
+    exp->add_option("session", session, "Session id or name")->required();
+    exp->add_option("--format", export_format, "asciicast (v2, for asciinema)")->check(CLI::IsMember({"asciicast"}));
+    exp->add_option("-o,--output", export_out, "Write to this file (default: stdout)");
+    exp->callback([&] { rc = cli_export(g.paths(), session_ref(session), export_format, export_out); });
+    auto* replay = app.add_subcommand("replay", "Play a session's output again with its timing (space pause, n next moment, +/- speed, q quit)");
+    replay->add_option("session", session, "Session id or name")->required();
+    replay->add_option("--from", replay_args.from, "Start at this moment: an offset (90s, 1m30s) or a date and time");
+    replay->add_option("--to", replay_args.to, "Stop at this moment");
+    replay->add_option("--speed", replay_args.speed, "Playback speed (default 1)");
+    replay->add_option("--max-idle", replay_args.max_idle_s, "Shorten pauses longer than this many seconds");
+    replay->callback([&] { rc = cli_replay(g.paths(), session_ref(session), replay_args); });
+
+    std::string grep_pattern, grep_session;
+    auto* grep = app.add_subcommand("grep", "Search every recorded session's screens (rendered text, not escapes)");
+    grep->add_option("pattern", grep_pattern, "Words to find (a phrase; case does not matter)")->required();
+    grep->add_option("-s,--session", grep_session, "Only this session");
+    grep->add_flag("--json", as_json, "The hits as JSON");
+    grep->callback([&] {
+        json req{{"cmd", "grep"}, {"pattern", grep_pattern}};
+        if (!grep_session.empty()) req["session"] = session_ref(grep_session);
+        rc = cmd_simple(g, req, [&](const json& r) {
+            if (as_json) {
+                std::cout << r["hits"].dump() << "\n";
+                return;
+            }
+            for (const auto& h : r["hits"]) {
+                time_t secs = static_cast<time_t>(h["time_us"].get<int64_t>() / 1000000);
+                char when[32];
+                std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", std::localtime(&secs));
+                std::printf("%s (%lld)  %s  --seq %lld%s  %s\n", h["name"].get<std::string>().c_str(),
+                            static_cast<long long>(h["session"].get<int64_t>()), when,
+                            static_cast<long long>(h["seq"].get<int64_t>()), h["on_screen"].get<bool>() ? "" : " (scrolled off by then)",
+                            h["line"].get<std::string>().c_str());
+            }
+            if (r["hits"].empty()) std::printf("no match\n");
+        });
+    });
+
+    double gc_age_days = -1, gc_total_mib = -1;
+    bool gc_dry = false;
+    auto* gc = app.add_subcommand("gc", "Prune old recordings of ended sessions (config retention:, or these limits)");
+    gc->add_option("--max-age", gc_age_days, "Prune sessions ended more than this many days ago");
+    gc->add_option("--max-total", gc_total_mib, "Then prune the oldest until all recordings fit in this many MiB");
+    gc->add_flag("-n,--dry-run", gc_dry, "Only say what would be pruned");
+    gc->callback([&] {
+        json req{{"cmd", "gc"}, {"dry_run", gc_dry}};
+        if (gc_age_days >= 0) req["max_age_s"] = gc_age_days * 86400;
+        if (gc_total_mib >= 0) req["max_total_bytes"] = static_cast<int64_t>(gc_total_mib * 1048576);
+        rc = cmd_simple(g, req, [&](const json& r) {
+            for (const auto& p : r["pruned"])
+                std::printf("%s session %lld (%s), %s: %s\n", gc_dry ? "would prune" : "pruned",
+                            static_cast<long long>(p["session"].get<int64_t>()), p["name"].get<std::string>().c_str(),
+                            human_bytes(p["bytes"].get<int64_t>()).c_str(), p["reason"].get<std::string>().c_str());
+            if (r["pruned"].empty()) std::printf("nothing to prune\n");
         });
     });
 

@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config git
   libevent-dev libsqlite3-dev sqlite3 libyaml-cpp-dev libcurl4-openssl-dev libssl-dev libvterm-dev
   libboost-dev doctest-dev nlohmann-json3-dev libcli11-dev libhowardhinnant-date-dev tzdata
-  libpulse-dev libasound2-dev libsndfile1-dev pulseaudio
+  libzstd-dev libpulse-dev libasound2-dev libsndfile1-dev pulseaudio
   tmux vim less procps python3 asciinema sqlite3
   libglfw3-dev libimgui-dev libgl-dev libgl1-mesa-dri fonts-dejavu-core
   xvfb xauth openbox x11-utils xdotool wmctrl imagemagick

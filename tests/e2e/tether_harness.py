@@ -254,7 +254,7 @@ KIND = {"DaemonStarted": 1, "DaemonStopped": 2, "SessionStarted": 3, "SessionSpa
         "HookReceived": 15, "StateChanged": 16, "PermissionRequested": 17, "PermissionDecided": 18,
         "AgentNotified": 19, "ScreenPromptSeen": 20, "NotificationQueued": 21, "NotificationSent": 22,
         "NotificationFailed": 23, "EscalationScheduled": 24, "EscalationCancelled": 25, "Acknowledged": 26,
-        "ConfigLoaded": 27, "SessionAdopted": 28, "HolderOrphaned": 29,
+        "ConfigLoaded": 27, "SessionAdopted": 28, "HolderOrphaned": 29, "SessionPruned": 30,
         "NotifierReported": 40}
 
 

@@ -1,0 +1,59 @@
+#include "timeline.h"
+
+#include <doctest/doctest.h>
+
+using namespace tether;
+
+TEST_CASE("the timeline leaves out terminal data and daemon-wide facts") {
+    CHECK_FALSE(timeline_entry(make_bytes_event(1, EventKind::OutputChunk, "x")));
+    CHECK_FALSE(timeline_entry(make_bytes_event(1, EventKind::InputSent, "x")));
+    CHECK_FALSE(timeline_entry(make_json_event(0, EventKind::DaemonStarted, {{"pid", 1}})));
+}
+
+TEST_CASE("a transition reads as from -> to with the tool and its command") {
+    Event ev = make_json_event(3, EventKind::StateChanged,
+                               {{"from", "running"}, {"to", "needs_permission"}, {"tool", "Bash"},
+                                {"tool_input", {{"command", "rm -rf build"}}}});
+    ev.seq = 42;
+    ev.time_us = 5'000'000;
+    auto e = timeline_entry(ev);
+    REQUIRE(e);
+    CHECK((*e)["kind"] == "StateChanged");
+    CHECK((*e)["seq"] == 42);
+    CHECK((*e)["summary"] == "running -> needs_permission (Bash: rm -rf build)");
+    std::string line = timeline_line(*e, 3'000'000);
+    CHECK(line.find("+2.000s") != std::string::npos);
+    CHECK(line.find("#42") != std::string::npos);
+}
+
+TEST_CASE("a hook's own payload is cut down to its event, tool and message") {
+    Event ev = make_json_event(3, EventKind::HookReceived,
+                               {{"agent", "claude"},
+                                {"payload", {{"hook_event_name", "PreToolUse"}, {"tool_name", "Bash"},
+                                             {"tool_response", std::string(10000, 'x')}}}});
+    auto e = timeline_entry(ev);
+    REQUIRE(e);
+    CHECK((*e)["summary"] == "hook PreToolUse Bash");
+    CHECK_FALSE((*e)["data"].contains("payload"));
+}
+
+TEST_CASE("moments are offsets from the start or dates and times") {
+    CHECK(parse_moment("90")->us == 90'000'000);
+    CHECK(parse_moment("1m30s")->us == 90'000'000);
+    CHECK(parse_moment("+0.25s")->us == 250'000);
+    CHECK(parse_moment("2h")->us == 7200'000'000);
+    CHECK(parse_moment("1m30")->from_start);
+    auto utc = parse_moment("2026-11-24T09:30:01.5Z");
+    REQUIRE(utc);
+    CHECK_FALSE(utc->from_start);
+    CHECK(utc->us == 1795512601'500000);
+    CHECK_FALSE(parse_moment("soon"));
+    CHECK_FALSE(parse_moment("5x"));
+    CHECK_FALSE(parse_moment("2026-11-24T09:30:01+02"));
+}
+
+TEST_CASE("offsets print as hours, minutes and seconds") {
+    CHECK(format_offset(0) == "0.000s");
+    CHECK(format_offset(62'500'000) == "1m02.500s");
+    CHECK(format_offset(3723'000'000) == "1h02m03.000s");
+}
