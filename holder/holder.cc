@@ -185,6 +185,7 @@ void Holder::on_daemon_writable() {
         if (n <= 0) return drop_daemon();
         m_outgoing.erase(0, static_cast<size_t>(n));
     }
+    if (m_outgoing.capacity() > k_read_chunk) std::string().swap(m_outgoing);  // idle RSS stays small
 }
 
 void Holder::on_daemon_readable() {
