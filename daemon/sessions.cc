@@ -290,6 +290,10 @@ void Sessions::cmd_run(const std::shared_ptr<Connection>& conn, const nlohmann::
 
     int64_t id = 1;
     if (!m_store.sessions().sessions.empty()) id = m_store.sessions().sessions.rbegin()->first + 1;
+    // An orphaned holder (a session this log never recorded) keeps its socket until
+    // `tether doctor --end`: never take its id, or its socket path, from it.
+    std::error_code ec;
+    while (std::filesystem::exists(holder_socket_path(m_holders_dir, id), ec)) ++id;
     if (name.empty()) name = std::filesystem::path(argv[0]).filename().string() + "-" + std::to_string(id);
     if (const SessionRow* other = m_store.sessions().find_by_name(name); other && other->live())
         return conn->reply_error(req, "run: a live session is already named \"" + name + "\" (id " +

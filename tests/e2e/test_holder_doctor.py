@@ -41,6 +41,9 @@ with Daemon() as d:
     check(pid_alive(holder) and pid_alive(agent), "an orphaned holder was killed")
     rc, out, err = d.tether("doctor")
     check(rc == 1 and "ORPHANED" in out and "--end 1" in out, "doctor: %r" % out)
+    # A new session does not take the orphan's id (and socket).
+    s2 = run(d, "newcomer", "sleep", "300")
+    check(s2["id"] != 1 and pid_alive(holder), "a new session took the orphan's id: %r" % s2)
     rc, out, err = d.tether("doctor", "--adopt", "1")
     check(rc == 1 and "no session 1" in err, "adopting an unknown session: %r %r" % (out, err))
 
