@@ -198,7 +198,14 @@ try:
 
         # alpha asks permission: the ring, one chime, Approve shown.
         d.tether("send", "alpha", "run make deploy", "--enter", check_rc=0)
-        wait_for(lambda: "approve:alpha" in (layout() or {}).get("buttons", {}), what="the Approve button for alpha")
+        deadline = time.monotonic() + 60
+        while "approve:alpha" not in (layout() or {}).get("buttons", {}) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if "approve:alpha" not in (layout() or {}).get("buttons", {}):
+            # Say why: did the hook reach the daemon, did the state change, what does ls say?
+            recent = [(e[0], e[2], e[3], e[4][:160]) for e in d.events("kind IN (15, 16, 17, 18)")][-8:]
+            fail("no Approve button for alpha; its last hook/state events: %r\nls: %s\nscreen:\n%s" % (
+                recent, d.tether("ls")[1], d.tether("screen", "alpha")[1]))
         wait_for(lambda: len(chime_lines()) == 1, what="one chime")
         c = chime_lines()[0]
         check(c["session_name"] == "alpha" and c["state_to"] == "needs_permission" and "make deploy" in c["body"], "chime: %r" % c)
