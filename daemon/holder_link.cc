@@ -89,7 +89,7 @@ Result<std::unique_ptr<HolderLink>> HolderLink::start(const HolderStart& req) {
     if (err != 0) return errno_error("holder: cannot run " + req.holder_binary, err);
 
     HolderFields spawn;
-    spawn.add("cols", req.spawn.cols).add("rows", req.spawn.rows).add("cwd", req.spawn.cwd);
+    spawn.add("cols", req.spawn.cols).add("rows", req.spawn.rows).add("cwd", req.spawn.cwd).add("umask", req.spawn.umask);
     for (const auto& a : req.spawn.argv) spawn.add("arg", a);
     for (const auto& e : req.spawn.env) spawn.add("env", e);
     std::string frame;

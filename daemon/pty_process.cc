@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -53,6 +54,7 @@ struct ExecPlan {
     std::vector<char*> envp;
     std::vector<char*> sh_argv;  // {"/bin/sh", <candidate>, argv[1..]}: execvp's ENOEXEC fallback
     const char* cwd = nullptr;
+    int umask = -1;
     int max_fd = 0;  // for the close loop on kernels without close_range
 };
 
@@ -105,6 +107,7 @@ ExecPlan make_plan(const SpawnRequest& req) {
     plan.sh_argv = {const_cast<char*>("/bin/sh"), nullptr};
     plan.sh_argv.insert(plan.sh_argv.end(), plan.argv.begin() + 1, plan.argv.end());
     if (!req.cwd.empty()) plan.cwd = req.cwd.c_str();
+    plan.umask = req.umask;
     long open_max = sysconf(_SC_OPEN_MAX);
     plan.max_fd = open_max > 0 && open_max <= INT_MAX ? static_cast<int>(open_max) : 65536;
     return plan;
@@ -164,6 +167,7 @@ Status open_pty(PtyPair& pty, int cols, int rows) {
     }
 
     if (plan.cwd && chdir(plan.cwd) < 0) child_fail(err_fd, Step::chdir);
+    if (plan.umask >= 0) umask(static_cast<mode_t>(plan.umask));
 
     // Ignored signals and the mask survive exec: reset what the daemon set, then unblock.
     struct sigaction dfl {};

@@ -23,6 +23,7 @@ struct SpawnRequest {
     std::string cwd{};               // empty: inherit the daemon's
     int cols = 80;
     int rows = 24;
+    int umask = -1;  // the file mode mask the program starts with; -1: inherit ours
 };
 
 // Invariant: the pid is reaped only through try_reap() (or the destructor); nobody else

@@ -286,6 +286,10 @@ void Sessions::cmd_run(const std::shared_ptr<Connection>& conn, const nlohmann::
                                           " (columns and rows must be 1 to " + std::to_string(k_max_dimension) + ")");
     std::string cwd = req.value("cwd", "");
     std::string name = req.value("name", "");
+    // The caller's umask, so that the program creates files as it would outside tether
+    // (the daemon's own is 077).
+    int umask_value = req.value("umask", -1);
+    if (umask_value < -1 || umask_value > 0777) return conn->reply_error(req, "run: invalid umask " + std::to_string(umask_value));
     std::string agent = recognise_agent(argv);
 
     int64_t id = 1;
@@ -322,7 +326,8 @@ void Sessions::cmd_run(const std::shared_ptr<Connection>& conn, const nlohmann::
                                               .socket_path = holder_socket_path(m_holders_dir, id),
                                               .state_dir = m_state_dir,
                                               .window = m_limits.holder_window,
-                                              .spawn = SpawnRequest{.argv = argv, .env = env, .cwd = cwd, .cols = cols, .rows = rows}});
+                                              .spawn = SpawnRequest{.argv = argv, .env = env, .cwd = cwd, .cols = cols, .rows = rows,
+                                                                    .umask = umask_value}});
     if (!link) {
         fact["error"] = link.error().message;
         m_store.append(make_json_event(id, EventKind::SessionSpawnFailed, fact));

@@ -2,6 +2,7 @@
 // Exit codes: 0 success; 1 the command failed (message on stderr); 2 usage error;
 // 3 the daemon is not running or not reachable.
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -377,7 +378,10 @@ int cmd_run(const Globals& g, const RunArgs& a) {
 
     auto c = connect_or_explain(g, true);
     if (!c) return k_exit_unreachable;
-    json req{{"cmd", "run"}, {"argv", a.command}, {"env", final_env}, {"cwd", cwd}, {"cols", cols}, {"rows", rows}};
+    mode_t mask = umask(0);  // read it: umask has no getter
+    umask(mask);
+    json req{{"cmd", "run"}, {"argv", a.command}, {"env", final_env}, {"cwd", cwd}, {"cols", cols}, {"rows", rows},
+             {"umask", static_cast<int>(mask)}};
     if (!a.name.empty()) req["name"] = a.name;
     auto r = c->request(req);
     if (!r) return fail(r.error().message);

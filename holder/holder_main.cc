@@ -120,6 +120,7 @@ int main(int argc, char** argv) {
     req.cwd = spawn.get("cwd");
     req.cols = static_cast<int>(spawn.get_int("cols", 80));
     req.rows = static_cast<int>(spawn.get_int("rows", 24));
+    req.umask = static_cast<int>(spawn.get_int("umask", -1));
     options.cols = req.cols;
     options.rows = req.rows;
 
