@@ -268,10 +268,11 @@ void Daemon::handle(const std::shared_ptr<Connection>& conn, const nlohmann::jso
     } else if (cmd == "adopt") {
         if (!req.contains("session") || !req["session"].is_number_integer())
             return conn->reply_error(req, "adopt: \"session\" must be a session id");
-        if (auto s = m_sessions->adopt_orphan(req["session"].get<int64_t>()); !s) return conn->reply_error(req, "adopt: " + s.error().message);
+        auto adopted = m_sessions->adopt_orphan(req["session"].get<int64_t>());
+        if (!adopted) return conn->reply_error(req, "adopt: " + adopted.error().message);
         std::weak_ptr<Connection> weak = conn;
-        m_store->when_durable([weak, req] {
-            if (auto c = weak.lock()) c->reply_ok(req, {{"session", req["session"]}});
+        m_store->when_durable([weak, req, id = *adopted] {
+            if (auto c = weak.lock()) c->reply_ok(req, {{"session", id}});
         });
     } else if (cmd == "rules_test") {
         cmd_rules_test(conn, req);

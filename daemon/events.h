@@ -12,7 +12,8 @@
 //
 //  1 DaemonStarted      {"pid", "version", "schema"}
 //  2 DaemonStopped      {"reason"}                      clean shutdown only
-//  3 SessionStarted     {"name", "command":[..], "cwd", "agent", "cols", "rows", "pid", "holder_pid"}
+//  3 SessionStarted     {"name", "command":[..], "cwd", "agent", "cols", "rows", "pid", "holder_pid",
+//                        "adopted_from": {"session", "state_dir"} for an orphan adopted by doctor}
 //  4 SessionSpawnFailed {"name", "command":[..], "cwd", "error"}
 //  5 OutputChunk        raw bytes the program wrote to its terminal (coalesced)
 //  6 InputSent          raw bytes written to the program's terminal, {"from"} not kept

@@ -175,6 +175,15 @@ void HolderLink::signal(int sig) {
 
 void HolderLink::collect() { append_holder_frame(m_outgoing, HolderMsg::Collect, ""); }
 
+void HolderLink::rebind(int64_t session, const std::string& state_dir, const std::string& socket_path) {
+    append_holder_frame(m_outgoing, HolderMsg::Rebind,
+                        HolderFields().add("session", session).add("state_dir", state_dir).add("socket", socket_path).encode());
+    m_hello.produced -= m_hello.acked;
+    m_hello.acked = 0;
+    m_hello.session = session;
+    m_hello.state_dir = state_dir;
+}
+
 bool HolderLink::write() {
     while (!m_outgoing.empty()) {
         ssize_t n = send(m_fd, m_outgoing.data(), m_outgoing.size(), MSG_NOSIGNAL | MSG_DONTWAIT);

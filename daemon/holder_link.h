@@ -51,6 +51,8 @@ public:
     void resize(int cols, int rows);
     void signal(int sig);
     void collect();
+    // Makes the holder session `session` of this daemon's log (adopting an orphan).
+    void rebind(int64_t session, const std::string& state_dir, const std::string& socket_path);
     bool wants_write() const { return !m_outgoing.empty(); }
     // False once the holder is gone.
     bool write();

@@ -224,6 +224,39 @@ TEST_CASE("holder: with nobody reading, output stops at the window and the progr
     pump(**l, seen, [](const Seen& s) { return s.closed; });
 }
 
+TEST_CASE("holder: rebound into another log, it moves its socket and restarts offsets at the first unconfirmed byte") {
+    test::TempDir dir;
+    KillOnExit guard;
+    auto link = start_ok(start_request(dir, {"sh", "-c", "printf 'old;'; read x; printf 'new;'; read y"}), guard);
+    CHECK(link->hello().argv == std::vector<std::string>{"sh", "-c", "printf 'old;'; read x; printf 'new;'; read y"});
+    link->resume(0);
+    Seen a;
+    pump(*link, a, [](const Seen& s) { return contains(s.output, "old;"); });  // acked as it came
+    link->input("x\n");
+    pump(*link, a, [](const Seen& s) { return contains(s.output, "new;"); }, /*ack=*/false);
+    uint64_t confirmed = a.output.find("x");  // the echo and "new;" were never confirmed
+    link->ack(confirmed);
+    REQUIRE(link->write());
+    link.reset();
+
+    auto again = HolderLink::connect(dir.file("7.sock"), k_safety_ms);
+    REQUIRE(again);
+    (*again)->rebind(12, dir.path().string(), dir.file("12.sock"));
+    CHECK((*again)->hello().session == 12);
+    CHECK((*again)->hello().acked == 0);
+    (*again)->resume(0);
+    (*again)->input("y\n");
+    Seen b;
+    pump(**again, b, [](const Seen& s) { return s.exit.has_value(); });
+    CHECK(b.first_offset == 0);
+    CHECK(b.output.rfind("x", 0) == 0);  // from the first byte no daemon confirmed
+    CHECK(contains(b.output, "new;"));
+    CHECK(std::filesystem::exists(dir.file("12.sock")));
+    CHECK_FALSE(std::filesystem::exists(dir.file("7.sock")));
+    (*again)->collect();
+    pump(**again, b, [](const Seen& s) { return s.closed; });
+}
+
 TEST_CASE("holder protocol: fields survive newlines, backslashes and '=' in values") {
     HolderFields f;
     f.add("arg", "a\nb\\c=d").add("arg", "").add("env", "X=1");

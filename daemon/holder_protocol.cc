@@ -131,7 +131,8 @@ HolderFields HolderHello::fields() const {
         .add("holder_pid", holder_pid).add("state_dir", state_dir).add("produced", static_cast<int64_t>(produced))
         .add("acked", static_cast<int64_t>(acked)).add("started_us", started_us).add("disconnected_us", disconnected_us)
         .add("cols", cols).add("rows", rows).add("exited", exited).add("signaled", signaled).add("code", code)
-        .add("core_dumped", core_dumped);
+        .add("core_dumped", core_dumped).add("cwd", cwd);
+    for (const auto& a : argv) f.add("arg", a);
     return f;
 }
 
@@ -153,6 +154,8 @@ HolderHello HolderHello::from(const HolderFields& f) {
     h.signaled = f.get_int("signaled") != 0;
     h.code = static_cast<int>(f.get_int("code"));
     h.core_dumped = f.get_int("core_dumped") != 0;
+    h.argv = f.get_all("arg");
+    h.cwd = f.get("cwd");
     return h;
 }
 

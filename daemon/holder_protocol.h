@@ -30,6 +30,9 @@ enum class HolderMsg : uint8_t {
     Signal = 5,   // fields: signal (to the agent's process group)
     Ack = 6,      // u64: output below this offset is durable; the holder may drop it
     Collect = 7,  // the exit is recorded: close the PTY and end
+    Rebind = 8,   // fields: session, state_dir, socket: become that session of another
+                  // log (a daemon adopting an orphan); output offsets restart at 0 from
+                  // the first byte no daemon confirmed. Before Resume.
     // holder -> daemon
     Hello = 20,        // fields: see HolderHello
     SpawnFailed = 21,  // text: why the agent could not start (the holder then exits)
@@ -96,6 +99,8 @@ struct HolderHello {
     bool signaled = false;
     int code = 0;
     bool core_dumped = false;
+    std::vector<std::string> argv;  // what it runs, for adopting it into another log
+    std::string cwd;
 
     HolderFields fields() const;
     static HolderHello from(const HolderFields& f);

@@ -153,10 +153,57 @@ Status Sessions::try_adopt(int64_t id, const std::string& path) {
     return Error{why};
 }
 
-Status Sessions::adopt_orphan(int64_t session) {
+int64_t Sessions::next_session_id() const {
+    int64_t id = 1;
+    if (!m_store.sessions().sessions.empty()) id = m_store.sessions().sessions.rbegin()->first + 1;
+    // An orphaned holder (a session this log never recorded) keeps its socket until
+    // `tether doctor --end`: never take its id, or its socket path, from it.
+    std::error_code ec;
+    while (std::filesystem::exists(holder_socket_path(m_holders_dir, id), ec)) ++id;
+    return id;
+}
+
+Result<int64_t> Sessions::adopt_orphan(int64_t session) {
     auto it = m_sessions.find(session);
     if (it != m_sessions.end() && !it->second->exited()) return Error{"session " + std::to_string(session) + " is already adopted"};
-    return try_adopt(session, holder_socket_path(m_holders_dir, session));
+    const std::string path = holder_socket_path(m_holders_dir, session);
+    const SessionRow* row = m_store.sessions().find(session);
+    if (row && row->live() && !row->external) {
+        if (auto s = try_adopt(session, path); !s) return s.error();
+        return session;
+    }
+    // A holder of a session this log does not have (its state was lost) or has closed:
+    // its program becomes a new session here, from the first byte no daemon confirmed.
+    auto link = HolderLink::connect(path, 2000);
+    if (!link) return link.error();
+    const HolderHello old = (*link)->hello();
+    if (old.session != session) return Error{"the holder at " + path + " says it holds session " + std::to_string(old.session)};
+    int64_t id = next_session_id();
+    (*link)->rebind(id, m_state_dir, holder_socket_path(m_holders_dir, id));
+    std::string agent = recognise_agent(old.argv);
+    std::string name = (old.argv.empty() ? std::string("session") : std::filesystem::path(old.argv[0]).filename().string()) +
+                       "-" + std::to_string(id);
+    int cols = old.cols > 0 ? old.cols : 80, rows = old.rows > 0 ? old.rows : 24;
+    const Event& started = m_store.append(make_json_event(
+        id, EventKind::SessionStarted,
+        {{"name", name}, {"command", old.argv}, {"cwd", old.cwd}, {"agent", agent}, {"cols", cols}, {"rows", rows},
+         {"pid", old.agent_pid}, {"holder_pid", old.holder_pid},
+         {"adopted_from", {{"session", old.session}, {"state_dir", old.state_dir}}}}));
+    m_follower.add_session(id, cols, rows, started.seq, agent == "claude");
+    m_store.append(make_json_event(id, EventKind::SessionAdopted,
+                                   {{"holder_pid", old.holder_pid},
+                                    {"pid", old.agent_pid},
+                                    {"down_from_us", old.disconnected_us},
+                                    {"down_to_us", now_us()},
+                                    {"buffered", old.produced - old.acked},
+                                    {"exited", old.exited},
+                                    {"holder_version", old.version},
+                                    {"from_session", old.session}}));
+    m_sessions[id] = std::make_unique<Session>(m_loop, m_store, m_follower, m_limits, id, std::move(*link), cols, rows, 0);
+    std::erase_if(m_orphans, [&](const nlohmann::json& o) { return o.value("socket", "") == path; });
+    log_info("adopted the orphaned holder " + std::to_string(old.holder_pid) + " (session " + std::to_string(old.session) +
+             " of " + old.state_dir + ") as session " + std::to_string(id));
+    return id;
 }
 
 Status Sessions::adopt(int64_t id, std::unique_ptr<HolderLink> link) {
@@ -292,12 +339,7 @@ void Sessions::cmd_run(const std::shared_ptr<Connection>& conn, const nlohmann::
     if (umask_value < -1 || umask_value > 0777) return conn->reply_error(req, "run: invalid umask " + std::to_string(umask_value));
     std::string agent = recognise_agent(argv);
 
-    int64_t id = 1;
-    if (!m_store.sessions().sessions.empty()) id = m_store.sessions().sessions.rbegin()->first + 1;
-    // An orphaned holder (a session this log never recorded) keeps its socket until
-    // `tether doctor --end`: never take its id, or its socket path, from it.
-    std::error_code ec;
-    while (std::filesystem::exists(holder_socket_path(m_holders_dir, id), ec)) ++id;
+    int64_t id = next_session_id();
     if (name.empty()) name = std::filesystem::path(argv[0]).filename().string() + "-" + std::to_string(id);
     if (const SessionRow* other = m_store.sessions().find_by_name(name); other && other->live())
         return conn->reply_error(req, "run: a live session is already named \"" + name + "\" (id " +

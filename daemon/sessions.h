@@ -29,8 +29,10 @@ public:
     Status adopt_holders();
     // Holders that answer in the holders directory but are not adopted (doctor).
     nlohmann::json orphans() const { return nlohmann::json(m_orphans); }
-    // Tries again to adopt the holder of one of our live sessions (`tether doctor --adopt`).
-    Status adopt_orphan(int64_t session);
+    // `tether doctor --adopt`: tries again to adopt the holder of one of our live
+    // sessions, or makes an orphan's program (a session this log lacks or has closed) a
+    // new session.
+    Result<int64_t> adopt_orphan(int64_t session);
     // Called with each adopted session's id before its adoption is committed.
     void set_adopt_listener(std::function<void(int64_t)> fn) { m_on_adopted = std::move(fn); }
     pid_t holder_pid(int64_t session) const;
@@ -48,6 +50,7 @@ public:
 private:
     void on_committed(const Event& ev);
     Status try_adopt(int64_t id, const std::string& socket_path);
+    int64_t next_session_id() const;
     Status adopt(int64_t id, std::unique_ptr<HolderLink> link);
     void report_orphan(const std::string& socket, const HolderHello& hello, const std::string& why);
     Session* live(const std::shared_ptr<Connection>& conn, const nlohmann::json& req, const char* what);

@@ -163,7 +163,9 @@ int cmd_doctor(const Globals& g, int64_t adopt, int64_t end) {
         if (!c) return fail("adopting needs the daemon: tether daemon start adopts every holder of its sessions", k_exit_unreachable);
         auto r = c->request({{"cmd", "adopt"}, {"session", adopt}});
         if (!r) return fail(r.error().message);
-        std::printf("session %lld adopted\n", static_cast<long long>(adopt));
+        int64_t id = r->value("session", adopt);
+        if (id == adopt) std::printf("session %lld adopted\n", static_cast<long long>(adopt));
+        else std::printf("the orphaned holder of session %lld is now session %lld\n", static_cast<long long>(adopt), static_cast<long long>(id));
         return 0;
     }
     if (end > 0) {

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <cstring>
 
 namespace tether {
 
@@ -53,6 +55,8 @@ HolderHello Holder::hello() const {
     h.agent_pid = m_pty->pid();
     h.holder_pid = getpid();
     h.state_dir = m_options.state_dir;
+    h.argv = m_options.argv;
+    h.cwd = m_options.cwd;
     h.produced = m_produced;
     h.acked = m_acked;
     h.started_us = m_started_us;
@@ -224,6 +228,26 @@ void Holder::handle(const HolderFrame& frame) {
         m_window.erase(0, static_cast<size_t>(*offset - m_acked));
         m_acked = m_sent = *offset;
         m_resumed = true;
+        break;
+    }
+    case HolderMsg::Rebind: {
+        if (m_resumed) break;  // only before output flows on this connection
+        auto f = HolderFields::decode(frame.payload);
+        std::string socket = f.get("socket");
+        int64_t session = f.get_int("session");
+        if (session <= 0 || socket.empty() || f.get("state_dir").empty()) break;
+        // The listening socket keeps working under its new name.
+        if (socket != m_options.socket_path && rename(m_options.socket_path.c_str(), socket.c_str()) != 0) {
+            append_holder_frame(m_outgoing, HolderMsg::Refused, "cannot move the socket to " + socket + ": " + std::strerror(errno));
+            on_daemon_writable();
+            return drop_daemon();
+        }
+        m_options.socket_path = socket;
+        m_options.session = session;
+        m_options.state_dir = f.get("state_dir");
+        // The new log starts with the first byte no daemon confirmed.
+        m_produced -= m_acked;
+        m_acked = m_sent = 0;
         break;
     }
     case HolderMsg::Ack: {

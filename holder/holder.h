@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "holder_protocol.h"
 #include "pty_process.h"
@@ -24,6 +25,8 @@ struct HolderOptions {
     std::string state_dir;    // the daemon state this session belongs to
     size_t window = 1u << 20; // unconfirmed output held before the agent is left to block
     int cols = 80, rows = 24; // the terminal's size at spawn
+    std::vector<std::string> argv;  // what runs, told in the hello
+    std::string cwd;
 };
 
 class Holder {

@@ -123,6 +123,8 @@ int main(int argc, char** argv) {
     req.umask = static_cast<int>(spawn.get_int("umask", -1));
     options.cols = req.cols;
     options.rows = req.rows;
+    options.argv = req.argv;
+    options.cwd = req.cwd;
 
     // Leave the daemon's process group and session: whatever ends the daemon (a signal
     // to its group, a closed terminal) does not reach the holder. The daemon reaps the

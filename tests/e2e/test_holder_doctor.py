@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Holders the daemon cannot adopt are reported, never silently killed, and `tether
-doctor` lists them and ends them on request; a holder that dies takes its session with
+doctor` lists them, adopts them (as new sessions) or ends them on request; a holder that dies takes its session with
 it, on the record; `daemon stop --end-sessions` ends every session; doctor works with
 no daemon running."""
 
@@ -44,13 +44,34 @@ with Daemon() as d:
     # A new session does not take the orphan's id (and socket).
     s2 = run(d, "newcomer", "sleep", "300")
     check(s2["id"] != 1 and pid_alive(holder), "a new session took the orphan's id: %r" % s2)
-    rc, out, err = d.tether("doctor", "--adopt", "1")
-    check(rc == 1 and "no session 1" in err, "adopting an unknown session: %r %r" % (out, err))
 
-    d.tether("doctor", "--end", "1", check_rc=0)
-    wait_for(lambda: not pid_alive(holder) and not pid_alive(agent), what="the orphan and its program to end")
+    # Adopting the orphan makes its program a session of this log, under a new id.
+    rc, out, err = d.tether("doctor", "--adopt", "1", check_rc=0)
+    check("is now session" in out, "doctor --adopt: %r" % out)
+    adopted = next(r for r in ls(d).values() if r.get("holder_pid") == holder)
+    check(adopted["command"] == ["sleep", "300"] and adopted["pid"] == agent and adopted["id"] not in (1, s2["id"]),
+          "the adopted orphan: %r" % adopted)
     rc, out, err = d.tether("doctor", check_rc=0)
-    check("no problems" in out, "doctor after --end: %r" % out)
+    check("no problems" in out, "doctor after --adopt: %r" % out)
+    # ...and it stays one: the next daemon adopts it like any other session.
+    d.kill(signal.SIGKILL)
+    d.start()
+    check(ls(d)[adopted["name"]].get("holder_pid") == holder, "the adopted orphan was not re-adopted: %r" % ls(d))
+    d.tether("kill", str(adopted["id"]), "--signal", "KILL", check_rc=0)
+    wait_for(lambda: not pid_alive(holder) and not pid_alive(agent), what="the adopted orphan to end")
+
+    # Another orphan, ended from doctor: SIGHUP to its program, and its holder goes.
+    s3 = run(d, "second", "sleep", "300")
+    d.kill(signal.SIGKILL)
+    shutil.rmtree(d.state_dir)
+    d.start()
+    rc, out, err = d.tether("doctor")
+    check(rc == 1 and "ORPHANED" in out and "--end %d" % s3["id"] in out, "doctor: %r" % out)
+    for orphan in (s2, s3):  # the newcomer was orphaned by the same loss
+        d.tether("doctor", "--end", str(orphan["id"]), check_rc=0)
+        wait_for(lambda: not pid_alive(orphan["holder_pid"]) and not pid_alive(orphan["pid"]), what="the orphan and its program to end")
+    rc, out, err = d.tether("doctor")
+    check(rc == 0 and "no problems" in out, "doctor after --end: %r %r" % (out, err))
 
     # A holder that dies under a live daemon: the session ends, lost, at once.
     s = run(d, "fragile", "sleep", "300")
