@@ -11,7 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
+#include <filesystem>
 #include <vector>
 
 extern char** environ;
@@ -46,6 +48,21 @@ std::string holders_dir_for(const std::string& control_socket) {
 
 std::string holder_socket_path(const std::string& holders_dir, int64_t session) {
     return holders_dir + "/" + std::to_string(session) + ".sock";
+}
+
+Result<std::vector<std::pair<int64_t, std::string>>> list_holder_sockets(const std::string& holders_dir) {
+    std::vector<std::pair<int64_t, std::string>> sockets;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(holders_dir, ec)) {
+        std::string name = entry.path().filename().string();
+        if (!name.ends_with(".sock")) continue;
+        std::string digits = name.substr(0, name.size() - 5);
+        if (digits.empty() || !std::all_of(digits.begin(), digits.end(), ::isdigit)) continue;
+        sockets.emplace_back(std::stoll(digits), entry.path().string());
+    }
+    if (ec) return Error{"holders directory " + holders_dir + ": " + ec.message()};
+    std::sort(sockets.begin(), sockets.end());
+    return sockets;
 }
 
 HolderLink::~HolderLink() {

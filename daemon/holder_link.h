@@ -11,6 +11,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "holder_protocol.h"
 #include "pty_process.h"
@@ -76,5 +78,7 @@ private:
 // Where a daemon's holders listen: beside its control socket, "<socket>-holders/<id>.sock".
 std::string holders_dir_for(const std::string& control_socket);
 std::string holder_socket_path(const std::string& holders_dir, int64_t session);
+// The holder sockets in a holders directory ("<id>.sock"), by session id.
+Result<std::vector<std::pair<int64_t, std::string>>> list_holder_sockets(const std::string& holders_dir);
 
 }  // namespace tether

@@ -14,15 +14,12 @@ namespace tether {
 
 std::vector<HolderReport> survey_holders(const std::string& holders_dir) {
     std::vector<HolderReport> out;
-    std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator(holders_dir, ec)) {
-        std::string name = entry.path().filename().string();
-        if (!name.ends_with(".sock")) continue;
-        std::string digits = name.substr(0, name.size() - 5);
-        if (digits.empty() || !std::all_of(digits.begin(), digits.end(), ::isdigit)) continue;
+    auto sockets = list_holder_sockets(holders_dir);
+    if (!sockets) return out;  // no directory: no holders
+    for (const auto& [session, socket] : *sockets) {
         HolderReport r;
-        r.session = std::stoll(digits);
-        r.socket = entry.path().string();
+        r.session = session;
+        r.socket = socket;
         auto link = HolderLink::connect(r.socket, 2000);
         if (link) {
             r.status = HolderReport::Status::Free;
@@ -36,7 +33,6 @@ std::vector<HolderReport> survey_holders(const std::string& holders_dir) {
         }
         out.push_back(std::move(r));
     }
-    std::sort(out.begin(), out.end(), [](const HolderReport& a, const HolderReport& b) { return a.session < b.session; });
     return out;
 }
 

@@ -46,6 +46,13 @@ struct Style {  // defaults to the default pen
 
 bool is_default(const VTermColor& c) { return (c.type & VTERM_COLOR_DEFAULT_MASK) != 0; }
 
+// "default", "idx:N" or "rgb:R,G,B": how cell() and runs() name a colour.
+std::string color_name(const VTermColor& v) {
+    if (is_default(v)) return "default";
+    if (VTERM_COLOR_IS_INDEXED(&v)) return "idx:" + std::to_string(v.indexed.idx);
+    return "rgb:" + std::to_string(v.rgb.red) + ',' + std::to_string(v.rgb.green) + ',' + std::to_string(v.rgb.blue);
+}
+
 bool same_color(const VTermColor& a, const VTermColor& b) {
     if (is_default(a) || is_default(b)) return is_default(a) == is_default(b);
     if (VTERM_COLOR_IS_INDEXED(&a) != VTERM_COLOR_IS_INDEXED(&b)) return false;
@@ -1320,16 +1327,10 @@ ScreenCell Screen::cell(int row, int col) const {
             out.width = 0;
             return out;
         }
-        auto color = [](const VTermColor& v) -> std::string {
-            if (is_default(v)) return "default";
-            if (VTERM_COLOR_IS_INDEXED(&v)) return "idx:" + std::to_string(v.indexed.idx);
-            return "rgb:" + std::to_string(v.rgb.red) + ',' + std::to_string(v.rgb.green) + ',' +
-                   std::to_string(v.rgb.blue);
-        };
         for (int k = 0; k < c.nchars; ++k) append_utf8(out.chars, c.chars[static_cast<size_t>(k)]);
         out.width = c.width;
-        out.fg = color(c.style.fg);
-        out.bg = color(c.style.bg);
+        out.fg = color_name(c.style.fg);
+        out.bg = color_name(c.style.bg);
         out.bold = c.style.bold;
         out.italic = c.style.italic;
         out.blink = c.style.blink;
@@ -1343,11 +1344,6 @@ ScreenCell Screen::cell(int row, int col) const {
 }
 
 std::vector<std::vector<ScreenRun>> Screen::runs() const {
-    auto color = [](const VTermColor& v) -> std::string {
-        if (is_default(v)) return "default";
-        if (VTERM_COLOR_IS_INDEXED(&v)) return "idx:" + std::to_string(v.indexed.idx);
-        return "rgb:" + std::to_string(v.rgb.red) + ',' + std::to_string(v.rgb.green) + ',' + std::to_string(v.rgb.blue);
-    };
     std::vector<std::vector<ScreenRun>> rows;
     for (int r = 0; r < m_impl->m_rows; ++r) {
         Row row = m_impl->read_row(r);
@@ -1358,8 +1354,8 @@ std::vector<std::vector<ScreenRun>> Screen::runs() const {
             if (!pen || !(*pen == c.style)) {
                 pen = &c.style;
                 ScreenRun run;
-                run.fg = color(c.style.fg);
-                run.bg = color(c.style.bg);
+                run.fg = color_name(c.style.fg);
+                run.bg = color_name(c.style.bg);
                 run.bold = c.style.bold;
                 run.italic = c.style.italic;
                 run.blink = c.style.blink;

@@ -27,6 +27,15 @@ bool valid_size(int cols, int rows) {
 
 bool has_prefix(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
 
+// The SessionAdopted fact: who holds the session, how long the daemon was away, and how
+// much output waited in the holder beyond what the log has (from `offset` on).
+nlohmann::json adoption_fact(const HolderHello& hello, uint64_t offset) {
+    return {{"holder_pid", hello.holder_pid},  {"pid", hello.agent_pid},
+            {"down_from_us", hello.disconnected_us}, {"down_to_us", now_us()},
+            {"buffered", hello.produced - offset}, {"exited", hello.exited},
+            {"holder_version", hello.version}};
+}
+
 // The directory of the running binary: tether-hook is installed beside tetherd.
 std::string binary_dir() {
     std::error_code ec;
@@ -99,18 +108,9 @@ Sessions::~Sessions() {
 
 Status Sessions::adopt_holders() {
     if (auto s = ensure_private_dir(m_holders_dir); !s) return Error{"holders directory: " + s.error().message};
-    std::error_code ec;
-    std::vector<std::pair<int64_t, std::string>> sockets;
-    for (const auto& entry : std::filesystem::directory_iterator(m_holders_dir, ec)) {
-        std::string name = entry.path().filename().string();
-        if (!name.ends_with(".sock")) continue;
-        std::string digits = name.substr(0, name.size() - 5);
-        if (digits.empty() || !std::all_of(digits.begin(), digits.end(), ::isdigit)) continue;
-        sockets.emplace_back(std::stoll(digits), entry.path().string());
-    }
-    if (ec) return Error{"holders directory " + m_holders_dir + ": " + ec.message()};
-    std::sort(sockets.begin(), sockets.end());
-    for (const auto& [id, path] : sockets) (void)try_adopt(id, path);
+    auto sockets = list_holder_sockets(m_holders_dir);
+    if (!sockets) return sockets.error();
+    for (const auto& [id, path] : *sockets) (void)try_adopt(id, path);
     for (const auto& [id, row] : m_store.sessions().sessions) {
         // External sessions have no PTY here: their agent runs on without us.
         if (!row.live() || row.external || m_sessions.count(id)) continue;
@@ -190,15 +190,9 @@ Result<int64_t> Sessions::adopt_orphan(int64_t session) {
          {"pid", old.agent_pid}, {"holder_pid", old.holder_pid},
          {"adopted_from", {{"session", old.session}, {"state_dir", old.state_dir}}}}));
     m_follower.add_session(id, cols, rows, started.seq, agent == "claude");
-    m_store.append(make_json_event(id, EventKind::SessionAdopted,
-                                   {{"holder_pid", old.holder_pid},
-                                    {"pid", old.agent_pid},
-                                    {"down_from_us", old.disconnected_us},
-                                    {"down_to_us", now_us()},
-                                    {"buffered", old.produced - old.acked},
-                                    {"exited", old.exited},
-                                    {"holder_version", old.version},
-                                    {"from_session", old.session}}));
+    nlohmann::json fact = adoption_fact(old, old.acked);
+    fact["from_session"] = old.session;
+    m_store.append(make_json_event(id, EventKind::SessionAdopted, fact));
     m_sessions[id] = std::make_unique<Session>(m_loop, m_store, m_follower, m_limits, id, std::move(*link), cols, rows, 0);
     std::erase_if(m_orphans, [&](const nlohmann::json& o) { return o.value("socket", "") == path; });
     log_info("adopted the orphaned holder " + std::to_string(old.holder_pid) + " (session " + std::to_string(old.session) +
@@ -221,14 +215,7 @@ Status Sessions::adopt(int64_t id, std::unique_ptr<HolderLink> link) {
     m_follower.add_session(id, fact.value("cols", 80), fact.value("rows", 24), started.seq, row->agent == "claude",
                            m_store.log().last_seq());
     int cols = hello.cols > 0 ? hello.cols : row->cols, rows = hello.rows > 0 ? hello.rows : row->rows;
-    m_store.append(make_json_event(id, EventKind::SessionAdopted,
-                                   {{"holder_pid", hello.holder_pid},
-                                    {"pid", hello.agent_pid},
-                                    {"down_from_us", hello.disconnected_us},
-                                    {"down_to_us", now_us()},
-                                    {"buffered", hello.produced - offset},
-                                    {"exited", hello.exited},
-                                    {"holder_version", hello.version}}));
+    m_store.append(make_json_event(id, EventKind::SessionAdopted, adoption_fact(hello, offset)));
     m_sessions[id] = std::make_unique<Session>(m_loop, m_store, m_follower, m_limits, id, std::move(link), cols, rows, offset);
     if (m_on_adopted) m_on_adopted(id);  // before the adoption commits
     log_info("adopted session " + std::to_string(id) + " (" + row->name + ") from holder " + std::to_string(hello.holder_pid) +

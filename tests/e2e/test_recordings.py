@@ -11,21 +11,13 @@ import subprocess
 import sys
 import time
 
-from tether_harness import Daemon, KIND, TETHER, check, fail, wait_for
+from tether_harness import Daemon, KIND, TETHER, check, fail, rss_kib, wait_for
 
 MB = 6 if os.environ.get("TETHER_SANITIZE") == "ON" else 40
 
 
 def recorded_output(d, sid):
     return b"".join(bytes(r[4]) for r in d.events("session = ? AND kind = ?", (sid, KIND["OutputChunk"])))
-
-
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def asciinema_cat(path, out_path):

@@ -13,18 +13,10 @@ import subprocess
 import sys
 import time
 
-from tether_harness import Daemon, KIND, TETHER, check, fail, wait_for
+from tether_harness import Daemon, KIND, TETHER, check, fail, rss_kib, wait_for
 
 # A sanitizer build is an order of magnitude slower: the same test on less output.
 MB = 8 if os.environ.get("TETHER_SANITIZE") == "ON" else 50
-
-
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def session_row(d, name):
