@@ -15,10 +15,10 @@
 
 #include <CLI/CLI.hpp>
 
-#include "bug.h"
-#include "event_log.h"
-#include "events.h"
-#include "store.h"
+#include "base/bug.h"
+#include "log/event_log.h"
+#include "log/events.h"
+#include "state/store.h"
 
 using namespace tether;
 namespace fs = std::filesystem;

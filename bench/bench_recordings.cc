@@ -17,10 +17,10 @@
 
 #include <CLI/CLI.hpp>
 
-#include "asciicast.h"
-#include "event_log.h"
-#include "keyframes.h"
-#include "screen_seek.h"
+#include "recordings/asciicast.h"
+#include "log/event_log.h"
+#include "terminal/keyframes.h"
+#include "terminal/screen_seek.h"
 
 using namespace tether;
 namespace fs = std::filesystem;

@@ -4,7 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "base/log.h"
 
 namespace tether {
 

@@ -5,19 +5,19 @@
 #include <memory>
 #include <string>
 
-#include "agent_tracker.h"
-#include "config.h"
-#include "control_socket.h"
-#include "event_loop.h"
-#include "hooks.h"
-#include "lock_file.h"
-#include "notifications.h"
-#include "plugin_host.h"
-#include "recordings.h"
-#include "retention.h"
-#include "paths.h"
-#include "sessions.h"
-#include "store.h"
+#include "agent/agent_tracker.h"
+#include "config/config.h"
+#include "wire/control_socket.h"
+#include "base/event_loop.h"
+#include "agent/hooks.h"
+#include "base/lock_file.h"
+#include "notify/notifications.h"
+#include "notify/plugin_host.h"
+#include "recordings/recordings.h"
+#include "recordings/retention.h"
+#include "base/paths.h"
+#include "session/sessions.h"
+#include "state/store.h"
 #include "watchers.h"
 
 namespace tether {

@@ -10,9 +10,9 @@
 
 #include <CLI/CLI.hpp>
 
-#include "config.h"
+#include "config/config.h"
 #include "daemon.h"
-#include "log.h"
+#include "base/log.h"
 
 using namespace tether;
 

@@ -15,10 +15,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "control_socket.h"
-#include "event_loop.h"
-#include "hooks.h"
-#include "store.h"
+#include "wire/control_socket.h"
+#include "base/event_loop.h"
+#include "agent/hooks.h"
+#include "state/store.h"
 
 namespace tether {
 

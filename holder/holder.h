@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "holder_protocol.h"
-#include "pty_process.h"
+#include "wire/holder_protocol.h"
+#include "terminal/pty_process.h"
 
 namespace tether {
 

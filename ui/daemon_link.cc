@@ -9,9 +9,9 @@
 #include <deque>
 #include <map>
 
-#include "client.h"
-#include "event_loop.h"
-#include "plugin_host.h"
+#include "wire/client.h"
+#include "base/event_loop.h"
+#include "notify/plugin_host.h"
 
 namespace tether::ui {
 

@@ -21,7 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "model.h"
-#include "paths.h"
+#include "base/paths.h"
 
 namespace tether::ui {
 

@@ -15,11 +15,11 @@
 #include <utility>
 
 #include "attach_launcher.h"
-#include "config.h"
+#include "config/config.h"
 #include "daemon_link.h"
-#include "events.h"
-#include "paths.h"
-#include "rules.h"
+#include "log/events.h"
+#include "base/paths.h"
+#include "notify/rules.h"
 #include "ui_state.h"
 #include "view.h"
 

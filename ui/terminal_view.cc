@@ -4,7 +4,7 @@
 #include <GLFW/glfw3.h>
 #include <imgui.h>
 
-#include "screen_cells.h"
+#include "terminal/screen_cells.h"
 
 namespace tether::ui {
 

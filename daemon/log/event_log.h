@@ -1,0 +1,92 @@
+// The append-only event log in SQLite (WAL): open with schema versioning, staged appends
+// committed in groups, streaming reads. It knows nothing of projections beyond running
+// the caller's writes inside the same transaction as the events.
+//
+// On disk (PRAGMA user_version = k_schema_version):
+//   events(seq INTEGER PRIMARY KEY, time INTEGER, session INTEGER, kind INTEGER,
+//          payload BLOB)                 -- the log; rows are never updated, and deleted only
+//                                        -- by retention (Store::prune, with a tombstone)
+//   index events_by_session(session, seq)
+//   projection tables (projections.h), derived and rebuildable from events.
+// History: 1 = events only; 2 = + events_by_session, sessions projection;
+// 3 = agent-state columns in sessions; 4 = + events_attention (kinds >= 21).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "log/events.h"
+#include "base/result.h"
+#include "base/sqlite.h"
+
+namespace tether {
+
+struct EventQuery {
+    std::optional<int64_t> session;
+    int64_t from_seq = 1;
+    int64_t to_seq = std::numeric_limits<int64_t>::max();
+    int64_t from_time_us = 0;
+    int64_t to_time_us = std::numeric_limits<int64_t>::max();
+    bool skip_terminal_data = false;  // leave out OutputChunk and InputSent (timelines)
+};
+
+// Streams rows of one query; never holds more than one event in memory. Must not
+// outlive the EventLog it came from.
+class EventCursor {
+public:
+    explicit EventCursor(SqliteStmt stmt) : m_stmt(std::move(stmt)) {}
+    // nullopt at the end; an Error (naming the file) for a damaged database.
+    Result<std::optional<Event>> next();
+
+private:
+    SqliteStmt m_stmt;
+};
+
+class EventLog {
+public:
+    static constexpr int k_schema_version = 4;
+
+    // Creates the database when missing, migrates an older schema, refuses a newer one.
+    static Result<std::unique_ptr<EventLog>> open(const std::string& path);
+    // For readers beside a running daemon (WAL allows it). Refuses any other version.
+    static Result<std::unique_ptr<EventLog>> open_readonly(const std::string& path);
+
+    // Stages ev for the next commit: assigns seq, and time when ev has none.
+    const Event& append(Event ev);
+    size_t pending_events() const { return m_pending.size(); }
+    size_t pending_bytes() const { return m_pending_bytes; }
+
+    // Writes every staged event in one transaction, runs `also` inside it (projection
+    // writes), commits. On failure nothing is dropped: the events stay staged.
+    // On success the committed events are moved into *committed when it is given.
+    Status commit(const std::function<Status(SqliteDb&)>& also = {},
+                  std::vector<Event>* committed = nullptr);
+
+    int64_t last_seq() const { return m_next_seq - 1; }   // staged included
+    int64_t durable_seq() const { return m_durable_seq; }
+    int migrated_from() const { return m_migrated_from; }  // 0 when no migration ran
+
+    Result<EventCursor> read(const EventQuery& q);
+    SqliteDb& db() { return m_db; }
+
+private:
+    EventLog() = default;
+    Status init_readwrite();
+    Status check_readable();
+
+    SqliteDb m_db;
+    SqliteStmt m_insert;
+    std::vector<Event> m_pending;
+    size_t m_pending_bytes = 0;
+    int64_t m_next_seq = 1;
+    int64_t m_durable_seq = 0;
+    int64_t m_last_time_us = 0;
+    int m_migrated_from = 0;
+};
+
+}  // namespace tether

@@ -1,0 +1,285 @@
+// Rules -> outbox -> plugins; escalations and acknowledgements.
+#include "notify/notifications.h"
+
+#include <algorithm>
+
+#include "state/agent_state.h"
+#include "base/log.h"
+#include "wire/protocol.h"
+
+namespace tether {
+
+struct Notifications::Pending {
+    int64_t session = 0;
+    std::string rule;
+    std::string state;  // the escalation holds while the session stays in it
+    std::vector<std::string> notifiers;
+    nlohmann::json message;
+    int64_t cause = 0;
+    std::unique_ptr<Timer> timer;
+};
+
+Notifications::Notifications(EventLoop& loop, Store& store, Hooks& hooks, PluginHost& plugins,
+                             std::function<bool(int64_t)> attached, OutboxOptions outbox)
+    : m_loop(loop), m_store(store), m_hooks(hooks), m_plugins(plugins), m_attached(std::move(attached)),
+      m_outbox(loop, store,
+               [this](const std::string& n, const nlohmann::json& m, int64_t key, int attempt, Outbox::SendDone done) {
+                   send(n, m, key, attempt, std::move(done));
+               },
+               outbox) {
+    store.add_listener([this](const Event& ev) { on_committed(ev); });
+    hooks.set_policy([this](const SessionRow& row, const nlohmann::json& payload) { return decide(row, payload); });
+    plugins.on_event([this](const PluginEvent& e) {
+        m_store.append(make_json_event(0, EventKind::NotifierReported,
+                                       {{"notifier", e.label}, {"plugin", e.plugin}, {"code", e.code}, {"text", e.text}}));
+    });
+    plugins.on_decision([this](const PluginDecision& d) { on_plugin_decision(d); });
+}
+
+Notifications::~Notifications() {
+    m_plugins.on_decision(nullptr);
+    m_hooks.set_policy(nullptr);
+    m_plugins.on_event(nullptr);
+    for (auto& [name, id] : m_instances) m_plugins.destroy(id);
+}
+
+Status Notifications::configure(const RuleConfig& rules) {
+    std::map<std::string, PluginHost::InstanceId> created;
+    std::string errors;
+    for (const auto& [name, n] : rules.notifiers) {
+        PluginOptions options;
+        for (const auto& o : n.options) options[o.key] = o.value;
+        auto id = m_plugins.create(n.plugin, options, name);
+        if (!id) errors += (errors.empty() ? "" : "\n") + ("notifier " + name + ": " + id.error().message);
+        else created[name] = *id;
+    }
+    if (!errors.empty()) {
+        for (auto& [name, id] : created) m_plugins.destroy(id);
+        return Error{errors};
+    }
+    // Swap: deliveries already handed to old instances finish on them.
+    auto old = std::move(m_instances);
+    m_instances = std::move(created);
+    m_rules = rules;
+    for (auto& [name, id] : old) m_plugins.destroy(id);
+    return {};
+}
+
+Result<size_t> Notifications::resume() {
+    // Escalations of sessions that did not survive the restart are over.
+    auto q = m_store.log().db().prepare(
+        "SELECT s.seq, s.session FROM events s WHERE s.kind >= 21 AND s.kind = 24 AND NOT EXISTS ("
+        " SELECT 1 FROM events c WHERE c.kind >= 21 AND c.kind = 25 AND json_extract(CAST(c.payload AS TEXT), '$.escalation') = s.seq)"
+        " AND NOT EXISTS (SELECT 1 FROM events n WHERE n.kind >= 21 AND n.kind = 21 AND json_extract(CAST(n.payload AS TEXT), '$.escalation_of') = s.seq)");
+    if (!q) return q.error();
+    std::vector<std::pair<int64_t, int64_t>> open;
+    for (;;) {
+        auto row = q->step();
+        if (!row) return row.error();
+        if (!*row) break;
+        open.emplace_back(q->column_int(0), q->column_int(1));
+    }
+    for (auto [seq, session] : open)
+        m_store.append(make_json_event(session, EventKind::EscalationCancelled, {{"escalation", seq}, {"reason", "daemon restarted"}}));
+    return m_outbox.resume();
+}
+
+std::optional<PermissionDecision> Notifications::decide(const SessionRow& row, const nlohmann::json& payload) {
+    StateChange change;
+    change.from = row.state;
+    change.to = agent_state::needs_permission;
+    change.tool = payload.value("tool_name", "");
+    change.tool_input = payload.value("tool_input", nlohmann::json::object());
+    Transition t = make_transition(row, change, now_us(), m_attached(row.id));
+    // A PreToolUse is answered only by a rule that names the tool; a PermissionRequest
+    // by any rule with an answer.
+    bool pre_tool_use = payload.value("hook_event_name", "") == "PreToolUse";
+    // A dry run: the notifications of the same rule go out with the state change.
+    for (const auto& v : tether::dry_run(m_rules, t, m_memory, now_us())) {
+        if (!v.decides) continue;
+        if (pre_tool_use) {
+            auto rule = std::find_if(m_rules.rules.begin(), m_rules.rules.end(), [&](const Rule& r) { return r.name == v.rule; });
+            if (rule == m_rules.rules.end() || rule->when.tool.empty()) return std::nullopt;
+        }
+        for (const auto& a : v.actions)
+            if (a.kind == ActionKind::answer) return PermissionDecision{a.decision, a.message, "rule:" + a.rule, false};
+    }
+    return std::nullopt;
+}
+
+void Notifications::on_plugin_decision(const PluginDecision& d) {
+    const char* verb = d.allow ? "approve" : "deny";
+    auto s = m_hooks.decide(d.request, {d.allow ? "allow" : "deny", d.message, "notifier:" + d.label, false});
+    // A click on a notification whose request was answered meanwhile: nothing to do.
+    if (!s) log_info("notifier " + d.label + ": " + verb + " ignored: " + s.error().message);
+    else log_info("notifier " + d.label + ": " + verb + " request " + std::to_string(d.request));
+}
+
+std::vector<RuleVerdict> Notifications::dry_run(const Transition& t) const {
+    return tether::dry_run(m_rules, t, m_memory, now_us());
+}
+
+void Notifications::on_committed(const Event& ev) {
+    switch (ev.kind) {
+    case EventKind::StateChanged:
+        on_state_changed(ev);
+        break;
+    case EventKind::Acknowledged:
+        cancel_escalations(ev.session, "acknowledged by " + ev.json().value("by", std::string("?")));
+        break;
+    case EventKind::PermissionDecided: {
+        std::string d = ev.json().value("decision", "");
+        if (d == "allow" || d == "deny") cancel_escalations(ev.session, "answered");
+        break;
+    }
+    case EventKind::SessionExited:
+        cancel_escalations(ev.session, "session ended");
+        m_memory.forget_session(ev.session);
+        m_last_change_us.erase(ev.session);
+        break;
+    default:
+        break;
+    }
+}
+
+void Notifications::on_state_changed(const Event& ev) {
+    const SessionRow* row = m_store.sessions().find(ev.session);
+    if (!row) return;
+    auto j = ev.json();
+    StateChange change;
+    change.from = j.value("from", "");
+    change.to = j.value("to", "");
+    change.tool = j.value("tool", "");
+    change.tool_input = j.value("tool_input", nlohmann::json());
+    change.message = j.value("message", "");
+    change.question = j.value("question", "");
+    Transition t = make_transition(*row, change, ev.time_us, m_attached(row->id));
+    // The row already shows the new state: time in the previous one comes from here.
+    int64_t since = m_last_change_us.count(ev.session) ? m_last_change_us[ev.session] : row->started_us;
+    t.previous_us = ev.time_us - since;
+    m_last_change_us[ev.session] = ev.time_us;
+    // Moving on from the state an escalation waits on ends it.
+    cancel_escalations(ev.session, "state changed to " + t.to, t.to);
+    for (const RuleAction& a : evaluate(m_rules, t, m_memory, ev.time_us)) {
+        switch (a.kind) {
+        case ActionKind::notify:
+            for (const auto& n : a.notifiers) m_outbox.enqueue(ev.session, a.rule, n, ev.seq, 0, message_to(message_for(t, a, ev), n));
+            break;
+        case ActionKind::escalate_later: {
+            const Event& s = m_store.append(make_json_event(
+                ev.session, EventKind::EscalationScheduled,
+                {{"rule", a.rule}, {"cause", ev.seq}, {"due_us", ev.time_us + a.after_us}, {"notifiers", a.notifiers}, {"state", t.to}}));
+            auto p = std::make_unique<Pending>();
+            p->session = ev.session;
+            p->rule = a.rule;
+            p->state = t.to;
+            p->notifiers = a.notifiers;
+            p->message = message_for(t, a, ev);
+            p->cause = ev.seq;
+            int64_t seq = s.seq;
+            p->timer = std::make_unique<Timer>(m_loop, [this, seq] { fire_escalation(seq); });
+            p->timer->arm_ms(static_cast<long>(a.after_us / 1000));
+            m_escalations[seq] = std::move(p);
+            break;
+        }
+        case ActionKind::answer:  // given at request time through decide()
+        case ActionKind::suppressed:
+            if (a.kind == ActionKind::suppressed) log_info("rule " + a.rule + ": " + a.why);
+            break;
+        }
+    }
+}
+
+void Notifications::cancel_escalations(int64_t session, const std::string& reason, const std::string& unless_state) {
+    std::vector<int64_t> cancelled;
+    for (auto& [seq, p] : m_escalations)
+        if (p->session == session && (unless_state.empty() || p->state != unless_state)) cancelled.push_back(seq);
+    for (int64_t seq : cancelled) {
+        m_escalations.erase(seq);
+        m_store.append(make_json_event(session, EventKind::EscalationCancelled, {{"escalation", seq}, {"reason", reason}}));
+    }
+}
+
+void Notifications::fire_escalation(int64_t seq) {
+    auto it = m_escalations.find(seq);
+    if (it == m_escalations.end()) return;
+    std::unique_ptr<Pending> p = std::move(it->second);
+    m_escalations.erase(it);
+    std::string why;
+    if (in_quiet_hours(m_rules, p->state, now_us(), &why)) {
+        m_store.append(make_json_event(p->session, EventKind::EscalationCancelled, {{"escalation", seq}, {"reason", "quiet hours: " + why}}));
+        return;
+    }
+    nlohmann::json message = p->message;
+    message["escalation"] = true;
+    for (const auto& n : p->notifiers) m_outbox.enqueue(p->session, p->rule, n, p->cause, seq, message_to(message, n));
+}
+
+nlohmann::json Notifications::message_for(const Transition& t, const RuleAction& a, const Event& cause) const {
+    std::string kind = t.to == agent_state::needs_permission ? "permission"
+                       : t.to == agent_state::needs_answer ? "question"
+                       : t.to == agent_state::idle ? "done"
+                       : t.to == agent_state::exited ? "exited" : t.to;
+    nlohmann::json m{{"rule", a.rule},           {"kind", kind},         {"title", a.title},
+                     {"body", a.message},        {"session", t.session_id}, {"session_name", t.session_name},
+                     {"agent", t.agent},         {"from", t.from},       {"to", t.to},
+                     {"tool", t.tool},           {"tool_input", t.tool_input}, {"message", t.question.empty() ? t.message : t.question},
+                     {"cwd", t.cwd},             {"time_ms", cause.time_us / 1000}, {"rule_options", rule_options(a.rule)}};
+    // The request a notifier's Approve/Deny answers: the one the PermissionRequest hook
+    // that caused this transition raised, if it still waits.
+    if (kind == "permission")
+        if (int64_t request = m_hooks.pending_request_for_hook(cause.json().value("cause", int64_t{0})))
+            m["permission_request"] = request;
+    return m;
+}
+
+// The rule's per-notifier options, {notifier: {key: value}}; message_to keeps one's.
+nlohmann::json Notifications::rule_options(const std::string& rule) const {
+    nlohmann::json all = nlohmann::json::object();
+    for (const Rule& r : m_rules.rules)
+        if (r.name == rule)
+            for (const auto& [notifier, options] : r.notifier_options) all[notifier] = options;
+    return all;
+}
+
+// The message for one notifier: only its own per-rule options (the rule's, by notifier).
+nlohmann::json Notifications::message_to(nlohmann::json message, const std::string& notifier) {
+    nlohmann::json options = nlohmann::json::object();
+    if (auto all = message.find("rule_options"); all != message.end() && all->contains(notifier)) options = (*all)[notifier];
+    message["rule_options"] = options;
+    return message;
+}
+
+void Notifications::send(const std::string& notifier, const nlohmann::json& m, int64_t key, int attempt, Outbox::SendDone done) {
+    auto it = m_instances.find(notifier);
+    if (it == m_instances.end()) {
+        // The notifier left the configuration: nothing can deliver this any more.
+        done(false, false, "notifier " + notifier + " is not configured");
+        return;
+    }
+    NotifierMessage msg;
+    msg.idempotency_key = std::to_string(key);
+    msg.attempt = static_cast<uint32_t>(attempt);
+    msg.time_ms = m.value("time_ms", int64_t{0});
+    msg.rule = m.value("rule", "");
+    msg.session_id = std::to_string(m.value("session", int64_t{0}));
+    msg.session_name = m.value("session_name", "");
+    msg.agent = m.value("agent", "");
+    msg.state_from = m.value("from", "");
+    msg.state_to = m.value("to", "");
+    msg.kind = m.value("kind", "");
+    msg.title = m.value("title", "");
+    msg.body = m.value("body", "");
+    msg.tool = m.value("tool", "");
+    auto input = m.find("tool_input");
+    msg.tool_input_json = input == m.end() || input->is_null() ? "" : dump_json(*input);
+    msg.cwd = m.value("cwd", "");
+    msg.message = m.value("message", "");
+    if (auto options = m.find("rule_options"); options != m.end() && options->is_object())
+        for (const auto& [k, v] : options->items())
+            if (v.is_string()) msg.rule_options.emplace_back(k, v.get<std::string>());
+    msg.permission_request = m.value("permission_request", int64_t{0});
+    m_plugins.deliver(it->second, std::move(msg), [done = std::move(done)](DeliveryResult r) { done(r.ok(), r.retryable(), r.error); });
+}
+
+}  // namespace tether

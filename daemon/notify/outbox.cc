@@ -1,0 +1,121 @@
+// Durable delivery with retries.
+#include "notify/outbox.h"
+
+#include "base/log.h"
+
+namespace tether {
+
+struct Outbox::Item {
+    int64_t session = 0;
+    std::string notifier;
+    nlohmann::json message;
+    int attempts = 0;  // finished attempts
+    int64_t started_us = 0;
+    bool sending = false;
+    std::unique_ptr<Timer> retry;
+};
+
+Outbox::Outbox(EventLoop& loop, Store& store, Sender sender, OutboxOptions options)
+    : m_loop(loop), m_store(store), m_sender(std::move(sender)), m_options(options) {
+    store.add_listener([this](const Event& ev) { on_committed(ev); });
+}
+
+Outbox::~Outbox() = default;
+
+int64_t Outbox::enqueue(int64_t session, const std::string& rule, const std::string& notifier, int64_t cause,
+                        int64_t escalation_of, const nlohmann::json& message) {
+    nlohmann::json fact{{"rule", rule}, {"notifier", notifier}, {"cause", cause}, {"message", message}};
+    if (escalation_of) fact["escalation_of"] = escalation_of;
+    return m_store.append(make_json_event(session, EventKind::NotificationQueued, fact)).seq;
+}
+
+void Outbox::on_committed(const Event& ev) {
+    if (ev.kind != EventKind::NotificationQueued) return;
+    auto j = ev.json();
+    auto item = std::make_unique<Item>();
+    item->session = ev.session;
+    item->notifier = j.value("notifier", "");
+    item->message = j.value("message", nlohmann::json::object());
+    m_items[ev.seq] = std::move(item);
+    start(ev.seq);
+}
+
+Result<size_t> Outbox::resume() {
+    // Queued, and neither sent nor finally failed: the log is the outbox.
+    auto q = m_store.log().db().prepare(
+        // "kind >= 21" lets SQLite use the partial index events_attention.
+        "SELECT q.seq, q.session, CAST(q.payload AS TEXT), "
+        "  (SELECT count(*) FROM events f WHERE f.kind >= 21 AND f.kind = 23 AND json_extract(CAST(f.payload AS TEXT), '$.queued') = q.seq) "
+        "FROM events q WHERE q.kind >= 21 AND q.kind = 21 AND NOT EXISTS ("
+        "  SELECT 1 FROM events d WHERE d.kind >= 21 AND (d.kind = 22 OR (d.kind = 23 AND json_extract(CAST(d.payload AS TEXT), '$.final') = 1))"
+        "  AND json_extract(CAST(d.payload AS TEXT), '$.queued') = q.seq) ORDER BY q.seq");
+    if (!q) return q.error();
+    std::vector<int64_t> keys;
+    for (;;) {
+        auto row = q->step();
+        if (!row) return row.error();
+        if (!*row) break;
+        int64_t key = q->column_int(0);
+        auto j = nlohmann::json::parse(q->column_text(2), nullptr, false);
+        auto item = std::make_unique<Item>();
+        item->session = q->column_int(1);
+        item->notifier = j.is_object() ? j.value("notifier", "") : "";
+        item->message = j.is_object() ? j.value("message", nlohmann::json::object()) : nlohmann::json::object();
+        item->attempts = static_cast<int>(q->column_int(3));
+        m_items[key] = std::move(item);
+        keys.push_back(key);
+    }
+    for (int64_t key : keys) start(key);
+    return keys.size();
+}
+
+long Outbox::backoff_ms(int attempt) {
+    long base = m_options.base_backoff_ms;
+    for (int i = 1; i < attempt && base < m_options.max_backoff_ms; ++i) base *= 2;
+    base = std::min(base, m_options.max_backoff_ms);
+    // Full jitter on the upper half, so retries from many sessions do not line up.
+    std::uniform_int_distribution<long> jitter(base / 2, std::max(base / 2, base));
+    return jitter(m_rng);
+}
+
+void Outbox::start(int64_t key) {
+    auto it = m_items.find(key);
+    if (it == m_items.end() || it->second->sending) return;
+    Item& item = *it->second;
+    item.sending = true;
+    item.started_us = now_us();
+    std::weak_ptr<bool> alive = m_alive;
+    m_sender(item.notifier, item.message, key, item.attempts + 1,
+             [this, alive, key](bool ok, bool retryable, const std::string& error) {
+                 if (alive.lock()) finished(key, ok, retryable, error);
+             });
+}
+
+void Outbox::finished(int64_t key, bool ok, bool retryable, const std::string& error) {
+    auto it = m_items.find(key);
+    if (it == m_items.end()) return;
+    Item& item = *it->second;
+    item.sending = false;
+    int attempt = ++item.attempts;
+    if (ok) {
+        m_store.append(make_json_event(item.session, EventKind::NotificationSent,
+                                       {{"queued", key}, {"attempt", attempt}, {"latency_ms", (now_us() - item.started_us) / 1000}}));
+        m_items.erase(it);
+        return;
+    }
+    bool final = !retryable || attempt >= m_options.max_attempts;
+    nlohmann::json fact{{"queued", key}, {"attempt", attempt}, {"error", error}, {"final", final}};
+    if (final) {
+        m_store.append(make_json_event(item.session, EventKind::NotificationFailed, fact));
+        log_warn("notification " + std::to_string(key) + " via " + item.notifier + " failed for good: " + error);
+        m_items.erase(it);
+        return;
+    }
+    long wait = backoff_ms(attempt);
+    fact["retry_in_ms"] = wait;
+    m_store.append(make_json_event(item.session, EventKind::NotificationFailed, fact));
+    item.retry = std::make_unique<Timer>(m_loop, [this, key] { start(key); });
+    item.retry->arm_ms(wait);
+}
+
+}  // namespace tether
