@@ -15,6 +15,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "agent_output.h"
 #include "base/bug.h"
 #include "log/event_log.h"
 #include "log/events.h"
@@ -22,7 +23,7 @@
 
 using namespace tether;
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
+using namespace tether::bench;
 
 namespace {
 
@@ -37,81 +38,14 @@ struct Options {
     std::string dir;
 };
 
-// splitmix64: a fixed seed makes every run write the same bytes.
-class Rng {
-public:
-    uint64_t next() {
-        uint64_t z = (m_state += 0x9e3779b97f4a7c15ull);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-        return z ^ (z >> 31);
-    }
-    size_t below(size_t n) { return static_cast<size_t>(next() % n); }
-
-private:
-    uint64_t m_state = 0x7e7e7e7eull;
-};
-
-constexpr std::string_view k_words[] = {
-    "the",    "event",   "log",     "session", "commit", "staged",  "error",  "warning",
-    "build",  "target",  "include", "return",  "const",  "string",  "value",  "test",
-    "passed", "failed",  "agent",   "tool",    "edit",   "file",    "update", "reading",
-    "cache",  "daemon",  "socket",  "resize",  "output", "chunk",   "parse",  "config",
-};
-
-void append_words(std::string& out, Rng& rng, size_t n) {
-    for (size_t i = 0; i < n; ++i) {
-        if (i) out += ' ';
-        out += k_words[rng.below(std::size(k_words))];
-    }
-}
-
-// One line of what agents print: compiler diagnostics, coloured diffs, spinner redraws
-// (carriage return, erase line, no newline), boxed prompts and plain prose.
-void append_line(std::string& out, Rng& rng) {
-    switch (rng.below(6)) {
-    case 0:
-        out += "\x1b[1msrc/";
-        append_words(out, rng, 1);
-        out += '/';
-        append_words(out, rng, 1);
-        out += ".cc:" + std::to_string(1 + rng.below(900)) + ':' + std::to_string(1 + rng.below(80)) +
-               ": \x1b[0m\x1b[1;35mwarning: \x1b[0m";
-        append_words(out, rng, 4 + rng.below(8));
-        out += "\r\n";
-        break;
-    case 1:
-        out += rng.below(2) ? "\x1b[32m+" : "\x1b[31m-";
-        out.append(4 * rng.below(4), ' ');
-        append_words(out, rng, 2 + rng.below(9));
-        out += "\x1b[m\r\n";
-        break;
-    case 2:
-        out += "\r\x1b[2K\x1b[38;5;174m\xe2\x9c\xbb\x1b[39m ";
-        append_words(out, rng, 1);
-        out += "\xe2\x80\xa6 (" + std::to_string(rng.below(300)) + "s \xc2\xb7 \xe2\x86\x93 " +
-               std::to_string(rng.below(20000)) + " tokens)";
-        break;
-    case 3:
-        out += "\x1b[2m\xe2\x94\x82\x1b[22m ";
-        append_words(out, rng, 3 + rng.below(6));
-        out += "\x1b[78G\x1b[2m\xe2\x94\x82\x1b[22m\r\n";
-        break;
-    default:
-        append_words(out, rng, 6 + rng.below(10));
-        out += "\r\n";
-        break;
-    }
-}
-
 // A whole number of chunks of terminal-ish bytes; chunk i is cut at i * k_chunk_bytes,
 // across line boundaries, as PTY reads are.
 std::string make_pool(size_t bytes) {
     size_t chunks = std::max<size_t>(1, std::min(bytes, k_pool_max_bytes) / k_chunk_bytes);
     std::string pool;
     pool.reserve(chunks * k_chunk_bytes + 256);
-    Rng rng;
-    while (pool.size() < chunks * k_chunk_bytes) append_line(pool, rng);
+    Rng rng(0x7e7e7e7eull);
+    while (pool.size() < chunks * k_chunk_bytes) agent_output(pool, rng);
     pool.resize(chunks * k_chunk_bytes);
     return pool;
 }

@@ -9,7 +9,6 @@ holder's CPU per MB relayed. Stdlib only. The last line printed is the summary b
 keeps. Every daemon, holder, agent and temporary directory it starts is removed on the
 way out, by pid."""
 
-import argparse
 import json
 import os
 import shlex
@@ -22,8 +21,9 @@ import sys
 import tempfile
 import time
 
-from bench_session_output import (COLS, ROWS, BenchError, TetherDaemon, median_range, now, proc_cpu_seconds,
-                                  run_checked, run_raw, write_test_file)
+from bench_session_output import COLS, ROWS, run_raw, write_test_file
+from bench_support import (KIND, BenchError, TetherDaemon, bench_arguments, median_range, now, parse_bench_arguments,
+                           proc_cpu_seconds, require_executables, run_bench, run_checked, wait_for)
 
 CLAUDE_PTY_HOST = "Claude Code's PTY host: 66-68 MB RSS, 28 MB Pss (research/claude-bg.md)"
 
@@ -143,20 +143,10 @@ def logged_output(state_dir, sid):
     db = sqlite3.connect("file:%s?mode=ro" % os.path.join(state_dir, "events.db"), uri=True)
     try:
         nbytes, last = db.execute("SELECT coalesce(sum(length(payload)), 0), max(time) FROM events "
-                                  "WHERE session=? AND kind=5", (sid,)).fetchone()
+                                  "WHERE session=? AND kind=?", (sid, KIND["OutputChunk"])).fetchone()
     finally:
         db.close()
     return nbytes, (last or 0) / 1e6
-
-
-def wait_for(pred, timeout, what, interval=0.05):
-    deadline = now() + timeout
-    while now() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(interval)
-    raise BenchError("timed out after %d s waiting for %s" % (timeout, what))
 
 
 def wait_bytes_out(d, sid, expected, poll_ms, timeout=600):
@@ -381,12 +371,8 @@ def part_output(opt, parent, path, size, expected):
 # ---- main ------------------------------------------------------------------------------------
 
 def main():
-    here = os.path.dirname(os.path.abspath(__file__))
-    ap = argparse.ArgumentParser(description="tether-holder's memory, and its cost on the output path beside the "
-                                             "raw PTY and the pre-holder in-daemon path")
-    ap.add_argument("--build", default=os.path.join(here, "..", "build-bench"),
-                    help="the build directory (default: build-bench beside bench/)")
-    ap.add_argument("--bin-dir", help="where tether, tetherd and tether-holder are (default: BUILD/daemon)")
+    ap = bench_arguments("tether-holder's memory, and its cost on the output path beside the raw PTY and the "
+                         "pre-holder in-daemon path", "20 MB, 3 rounds (unless --mb / --rounds are given)")
     ap.add_argument("--raw-reader", help="the raw_pty_reader binary (default: BUILD/bench/raw_pty_reader)")
     ap.add_argument("--mb", type=int, default=50, help="flood size in MB (10^6 bytes); default 50")
     ap.add_argument("--rounds", type=int, default=5, help="rounds of part 2; default 5")
@@ -396,40 +382,27 @@ def main():
     ap.add_argument("--baseline-commit", default="d8b49e8", help="the pre-holder daemon to compare; default d8b49e8")
     ap.add_argument("--no-baseline", action="store_true", help="do not build or run the pre-holder daemon")
     ap.add_argument("--poll-ms", type=int, default=10, help="tether ls interval near the end of a flood; default 10")
-    ap.add_argument("--dir", default=tempfile.gettempdir(), help="where temporary directories go ($TMPDIR or /tmp)")
-    ap.add_argument("--quick", action="store_true", help="20 MB, 3 rounds (unless --mb / --rounds are given)")
     ap.add_argument("--only", choices=["memory", "output"], help="run only one part")
-    opt = ap.parse_args()
-    if opt.quick:
-        if "--mb" not in sys.argv:
-            opt.mb = 20
-        if "--rounds" not in sys.argv:
-            opt.rounds = 3
+    opt = parse_bench_arguments(ap, quick={"mb": 20, "rounds": 3})
     opt.windows = [int(w) for w in opt.windows.split(",") if w]
-    opt.bin_dir = opt.bin_dir or os.path.join(opt.build, "daemon")
     opt.raw_reader = opt.raw_reader or os.path.join(opt.build, "bench", "raw_pty_reader")
-    for exe in ("tether", "tetherd", "tether-holder"):
-        if not os.access(os.path.join(opt.bin_dir, exe), os.X_OK):
-            sys.exit("bench_holder: %s is missing; build with bench/run or cmake --build" % os.path.join(opt.bin_dir, exe))
-    if not os.access(opt.raw_reader, os.X_OK):
-        sys.exit("bench_holder: %s is missing; build with bench/run or cmake --build" % opt.raw_reader)
+    require_executables("bench_holder", [os.path.join(opt.bin_dir, exe) for exe in ("tether", "tetherd", "tether-holder")]
+                        + [opt.raw_reader])
 
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    parent = tempfile.mkdtemp(prefix="tether-bench-holder-", dir=opt.dir)
-    try:
+    def body(parent):
         opt.baseline_bin = None
         if not opt.no_baseline:
             opt.baseline_bin, opt.baseline_commit = build_baseline(opt)
         path = os.path.join(parent, "mixed.txt")
         size, newlines = write_test_file(path, opt.mb * 1_000_000)
         expected = size + newlines
-        mem = part_memory(opt, parent, path, expected) if opt.only != "output" else None
-        out = part_output(opt, parent, path, size, expected) if opt.only != "memory" else None
-    except BenchError as e:
-        print("bench_holder: %s" % e, file=sys.stderr)
+        return (part_memory(opt, parent, path, expected) if opt.only != "output" else None,
+                part_output(opt, parent, path, size, expected) if opt.only != "memory" else None)
+
+    result = run_bench("bench_holder", opt, body)
+    if result is None:
         return 1
-    finally:
-        shutil.rmtree(parent, ignore_errors=True)
+    mem, out = result
     parts = []
     if mem:
         parts.append("holder RSS %d KiB, Pss %d KiB idle (goal < 1 MB), %d KiB RSS with a full 1 MiB window, "

@@ -8,7 +8,6 @@ daemon logged one HookReceived per hook sent. Stdlib only; the last line printed
 summary bench/run keeps. The daemon and temporary directory it starts are removed on
 the way out, and it only ever kills pids it started."""
 
-import argparse
 import gc
 import json
 import os
@@ -19,12 +18,12 @@ import signal
 import sqlite3
 import statistics
 import sys
-import tempfile
 import time
 from collections import Counter
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-from bench_session_output import BenchError, TetherDaemon, pid_alive, proc_cpu_seconds
+from bench_support import (KIND, BenchError, TetherDaemon, bench_arguments, median_range, parse_bench_arguments, percentile,
+                           pid_alive, proc_cpu_seconds, require_executables, run_bench)
 
 # Claude Code 2.1.330's Stop payload, verbatim from agent-hooks.md §1.8 (run 4), plus
 # the newline a hook's stdin ends with.
@@ -84,19 +83,6 @@ class Client:
         self.stderr_sample = b""
 
 
-def percentile(xs, q):
-    """Linear interpolation between closest ranks (numpy's default)."""
-    s = sorted(xs)
-    k = (len(s) - 1) * q
-    lo = int(k)
-    hi = min(lo + 1, len(s) - 1)
-    return s[lo] + (s[hi] - s[lo]) * (k - lo)
-
-
-def median_range(xs):
-    return statistics.median(xs), min(xs), max(xs)
-
-
 def run_once(c, in_fd, out_fd, err_fd):
     """Spawns c with the payload on stdin and stdout/stderr into files; returns wall ms
     from before posix_spawn to after wait4, and the child's CPU ms. (Not its peak RSS:
@@ -138,7 +124,7 @@ def log_hooks(state_dir):
     """Every HookReceived (kind 15) in the log: (session, payload JSON)."""
     db = sqlite3.connect("file:%s?mode=ro" % os.path.join(state_dir, "events.db"), uri=True)
     try:
-        return [(s, json.loads(p)) for s, p in db.execute("SELECT session, payload FROM events WHERE kind=15")]
+        return [(s, json.loads(p)) for s, p in db.execute("SELECT session, payload FROM events WHERE kind=?", (KIND["HookReceived"],))]
     finally:
         db.close()
 
@@ -277,11 +263,8 @@ def report(opt, clients, ratio_ab, ratio_ca, facts):
 
 
 def main():
-    here = os.path.dirname(os.path.abspath(__file__))
-    ap = argparse.ArgumentParser(description="Hook cost: tether-hook vs a bare static C client vs a Python hook")
-    ap.add_argument("--build", default=os.path.join(here, "..", "build-bench"),
-                    help="the build directory (default: build-bench beside bench/)")
-    ap.add_argument("--bin-dir", help="where tether, tetherd and tether-hook are (default: BUILD/daemon)")
+    ap = bench_arguments("Hook cost: tether-hook vs a bare static C client vs a Python hook",
+                         "3 rounds of 50 runs (unless --rounds / --runs are given)")
     ap.add_argument("--bare", help="the bare_hook_client binary (default: BUILD/bench/bare_hook_client)")
     ap.add_argument("--python", default=None,
                     help="interpreter and flags for the Python hook (default: '/usr/bin/python3 -S', "
@@ -289,15 +272,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=7, help="alternating rounds; default 7")
     ap.add_argument("--runs", type=int, default=200, help="runs of each client per round; default 200")
     ap.add_argument("--warmup", type=int, default=5, help="untimed runs of each client first; default 5")
-    ap.add_argument("--dir", default=tempfile.gettempdir(), help="where temporary directories go ($TMPDIR or /tmp)")
-    ap.add_argument("--quick", action="store_true", help="3 rounds of 50 runs (unless --rounds / --runs are given)")
-    opt = ap.parse_args()
-    if opt.quick:
-        if "--rounds" not in sys.argv:
-            opt.rounds = 3
-        if "--runs" not in sys.argv:
-            opt.runs = 50
-    opt.bin_dir = opt.bin_dir or os.path.join(opt.build, "daemon")
+    opt = parse_bench_arguments(ap, quick={"rounds": 3, "runs": 50})
     opt.hook = os.path.join(opt.bin_dir, "tether-hook")
     opt.bare = opt.bare or os.path.join(opt.build, "bench", "bare_hook_client")
     if opt.python is None:
@@ -305,21 +280,12 @@ def main():
     opt.python = shlex.split(opt.python)
     if not os.path.isabs(opt.python[0]):
         opt.python[0] = shutil.which(opt.python[0]) or opt.python[0]
-    for exe in (os.path.join(opt.bin_dir, "tether"), os.path.join(opt.bin_dir, "tetherd"), opt.hook, opt.bare,
-                opt.python[0]):
-        if not os.access(exe, os.X_OK):
-            sys.exit("bench_hook: %s is missing; build with bench/run or cmake --build" % exe)
-
-    # SIGTERM unwinds like ^C, so every finally below runs.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    parent = tempfile.mkdtemp(prefix="tether-bench-hook-", dir=opt.dir)
-    try:
-        clients, ratio_ab, ratio_ca, facts = measure(opt, parent)
-    except BenchError as e:
-        print("bench_hook: %s" % e, file=sys.stderr)
+    require_executables("bench_hook", [os.path.join(opt.bin_dir, "tether"), os.path.join(opt.bin_dir, "tetherd"),
+                                       opt.hook, opt.bare, opt.python[0]])
+    result = run_bench("bench_hook", opt, lambda parent: measure(opt, parent))
+    if result is None:
         return 1
-    finally:
-        shutil.rmtree(parent, ignore_errors=True)
+    clients, ratio_ab, ratio_ca, facts = result
     report(opt, clients, ratio_ab, ratio_ca, facts)
     by = {c.key: c for c in clients}
     print("hook: tether-hook %.2f ms (p90 %.2f), %.2fx bare C (goal 1.3), python %.1fx slower (%.1f ms); "

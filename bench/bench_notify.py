@@ -10,26 +10,23 @@ that every hook gave exactly one notification. Stdlib only; the last line printe
 summary bench/run keeps. The daemon and temporary directory it starts are removed on
 the way out, and it only ever kills pids it started."""
 
-import argparse
 import json
 import os
-import shutil
-import signal
 import socket
 import sqlite3
 import statistics
 import struct
 import sys
-import tempfile
 import time
 import uuid
 from collections import Counter
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-from bench_session_output import BenchError, TetherDaemon
-from bench_hook import percentile, stop_daemon
+from bench_hook import stop_daemon
+from bench_support import (KIND, BenchError, TetherDaemon, bench_arguments, frame, parse_bench_arguments, percentile,
+                           require_executables, run_bench)
 
-HOOK_RECEIVED, STATE_CHANGED, NOTIFICATION_QUEUED = 15, 16, 21
+HOOK_RECEIVED, STATE_CHANGED, NOTIFICATION_QUEUED = KIND["HookReceived"], KIND["StateChanged"], KIND["NotificationQueued"]
 GOAL_P99_MS = 5.0
 
 # Claude Code 2.1.330's payloads, shaped as in agent-hooks.md §1.8 (run 4): one Claude
@@ -51,10 +48,6 @@ rules:
     when: {to: [running, idle]}
     notify: [fake]
 """
-
-
-def frame(kind, body):
-    return struct.pack(">IB", len(body), kind) + body
 
 
 def read_exact(s, n):
@@ -301,11 +294,8 @@ def report(opt, chains, issues, facts):
 
 
 def main():
-    here = os.path.dirname(os.path.abspath(__file__))
-    ap = argparse.ArgumentParser(description="Notification latency: hook event in the daemon to the plugin's send()")
-    ap.add_argument("--build", default=os.path.join(here, "..", "build-bench"),
-                    help="the build directory (default: build-bench beside bench/)")
-    ap.add_argument("--bin-dir", help="where tether and tetherd are (default: BUILD/daemon)")
+    ap = bench_arguments("Notification latency: hook event in the daemon to the plugin's send()",
+                         "1,000 events (unless --events is given)")
     ap.add_argument("--plugin-dir", help="where tether-notifier-fake.so is (default: BUILD/tests/fake_plugin)")
     ap.add_argument("--events", type=int, default=10000, help="timed hook events; default 10,000")
     ap.add_argument("--warmup", type=int, default=20, help="untimed hook events first; default 20")
@@ -314,32 +304,22 @@ def main():
     ap.add_argument("--timeout", type=float, default=10, help="seconds to wait for one notification; default 10")
     ap.add_argument("--flush-ms", type=int, help="set daemon.flush_ms in the config (diagnosis; default: the "
                     "daemon's own, 5)")
-    ap.add_argument("--dir", default=tempfile.gettempdir(), help="where temporary directories go ($TMPDIR or /tmp)")
-    ap.add_argument("--quick", action="store_true", help="1,000 events (unless --events is given)")
-    opt = ap.parse_args()
-    if opt.quick and "--events" not in sys.argv:
-        opt.events = 1000
+    opt = parse_bench_arguments(ap, quick={"events": 1000})
     opt.rounds = max(1, opt.rounds)
-    opt.bin_dir = opt.bin_dir or os.path.join(opt.build, "daemon")
     opt.plugin_dir = opt.plugin_dir or os.path.join(opt.build, "tests", "fake_plugin")
-    for exe in (os.path.join(opt.bin_dir, "tether"), os.path.join(opt.bin_dir, "tetherd")):
-        if not os.access(exe, os.X_OK):
-            sys.exit("bench_notify: %s is missing; build with bench/run or cmake --build" % exe)
+    require_executables("bench_notify", [os.path.join(opt.bin_dir, "tether"), os.path.join(opt.bin_dir, "tetherd")])
     if not os.path.exists(os.path.join(opt.plugin_dir, "tether-notifier-fake.so")):
         sys.exit("bench_notify: %s/tether-notifier-fake.so is missing; build the target tether-notifier-fake" %
                  opt.plugin_dir)
 
-    # SIGTERM unwinds like ^C, so every finally below runs.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    parent = tempfile.mkdtemp(prefix="tether-bench-notify-", dir=opt.dir)
-    try:
+    def body(parent):
         chains, issues, facts = measure(opt, parent)
-        total = report(opt, chains, issues, facts)
-    except BenchError as e:
-        print("bench_notify: %s" % e, file=sys.stderr)
+        return chains, issues, report(opt, chains, issues, facts)
+
+    result = run_bench("bench_notify", opt, body)
+    if result is None:
         return 1
-    finally:
-        shutil.rmtree(parent, ignore_errors=True)
+    chains, issues, total = result
     p99 = percentile(total, 0.99)
     print("notify: hook -> send() p50 %.2f ms, p90 %.2f, p99 %.2f (goal %.0f), max %.1f ms over %d events; "
           "%d/%d hooks gave exactly one notification%s" % (

@@ -7,12 +7,10 @@ times `tether attach` (and `tmux attach`) to a session holding 100k lines until 
 screen is fully drawn. Stdlib only. The last line printed is the summary bench/run keeps.
 Every daemon, tmux server and temporary directory it starts is removed on the way out."""
 
-import argparse
 import fcntl
 import json
 import os
 import random
-import re
 import resource
 import select
 import shlex
@@ -23,25 +21,15 @@ import statistics
 import struct
 import subprocess
 import sys
-import tempfile
 import termios
 import time
+
+from bench_support import (KIND, BenchError, TetherDaemon, bench_arguments, median_range, now, parse_bench_arguments,
+                           pid_alive, proc_cpu_seconds, require_executables, run_bench, run_checked)
 
 COLS, ROWS = 200, 50
 DETACH_KEY = b"\x1c"  # tether's default, ^\
 TMUX_DETACH = b"\x02d"  # tmux's default prefix C-b, then d
-
-
-class BenchError(Exception):
-    pass
-
-
-def now():
-    return time.monotonic()
-
-
-def median_range(xs):
-    return statistics.median(xs), min(xs), max(xs)
 
 
 # ---- test data -----------------------------------------------------------------------
@@ -179,99 +167,6 @@ def write_test_file(path, size):
 
 # ---- processes we start, and their cleanup --------------------------------------------
 
-def pid_alive(pid):
-    try:
-        os.kill(pid, 0)
-        return True
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-
-
-def proc_cpu_seconds(pid):
-    """utime + stime of one process (not its children), from /proc/PID/stat."""
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def run_checked(argv, env=None, timeout=120):
-    try:
-        p = subprocess.run(argv, env=env, capture_output=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        raise BenchError("%s: no exit after %d s (killed)" % (" ".join(argv), timeout))
-    if p.returncode != 0:
-        raise BenchError("%s: exit %d: %s" % (" ".join(argv), p.returncode,
-                                              (p.stderr or p.stdout).decode(errors="replace").strip()))
-    return p.stdout.decode(errors="replace")
-
-
-class TetherDaemon:
-    """tetherd in a fresh temporary directory, started with `tether daemon start`.
-    close() stops it (SIGKILL by its pid if stop fails) and removes the directory."""
-
-    def __init__(self, bin_dir, parent):
-        self.tether = os.path.join(bin_dir, "tether")
-        self.root = tempfile.mkdtemp(prefix="tether-bench-", dir=parent)
-        self.state_dir = os.path.join(self.root, "state")
-        self.socket = os.path.join(self.root, "tetherd.sock")
-        self.env = dict(os.environ, TETHER_STATE_DIR=self.state_dir, TETHER_SOCKET=self.socket)
-        for k in ("TETHER_SESSION", "TMUX"):
-            self.env.pop(k, None)
-        self.pid = 0
-
-    def __enter__(self):
-        try:
-            out = run_checked(self.cli("daemon", "start"), self.env)
-            m = re.search(r"pid (\d+)", out)
-            self.pid = int(m.group(1)) if m else self.lock_pid()
-            if not self.pid:
-                raise BenchError("tether daemon start: no pid in %r" % out)
-        except BaseException:
-            self.close()
-            raise
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def cli(self, *args):
-        return [self.tether, "--state-dir", self.state_dir, "--socket", self.socket] + list(args)
-
-    def run(self, *args, timeout=120):
-        return run_checked(self.cli(*args), self.env, timeout)
-
-    def lock_pid(self):
-        try:
-            with open(os.path.join(self.state_dir, "tetherd.lock")) as f:
-                return int(f.read().strip() or 0)
-        except (OSError, ValueError):
-            return 0
-
-    def session(self, sid):
-        for s in json.loads(self.run("ls", "--json", "--all")):
-            if s["id"] == sid:
-                return s
-        raise BenchError("session %d is not in tether ls" % sid)
-
-    def close(self):
-        self.pid = self.pid or self.lock_pid()
-        try:
-            if self.pid and pid_alive(self.pid):
-                try:
-                    subprocess.run(self.cli("daemon", "stop"), env=self.env, capture_output=True, timeout=30)
-                except subprocess.TimeoutExpired:
-                    pass
-                deadline = now() + 10
-                while pid_alive(self.pid) and now() < deadline:
-                    time.sleep(0.02)
-                if pid_alive(self.pid):
-                    os.kill(self.pid, signal.SIGKILL)
-        finally:
-            shutil.rmtree(self.root, ignore_errors=True)
-
-
 class TmuxServer:
     """A tmux server on a dedicated -L socket with -f /dev/null and an idle session that
     keeps it alive. close() runs kill-server, then SIGKILLs the server's pid if needed."""
@@ -341,9 +236,9 @@ def log_facts(state_dir, sid):
     db = sqlite3.connect("file:%s?mode=ro" % os.path.join(state_dir, "events.db"), uri=True)
     try:
         nbytes, last_out = db.execute("SELECT coalesce(sum(length(payload)), 0), max(time) FROM events "
-                                      "WHERE session=? AND kind=5", (sid,)).fetchone()
-        started = db.execute("SELECT min(time) FROM events WHERE session=? AND kind=3", (sid,)).fetchone()[0]
-        exited = db.execute("SELECT min(time) FROM events WHERE session=? AND kind=8", (sid,)).fetchone()[0]
+                                      "WHERE session=? AND kind=?", (sid, KIND["OutputChunk"])).fetchone()
+        started = db.execute("SELECT min(time) FROM events WHERE session=? AND kind=?", (sid, KIND["SessionStarted"])).fetchone()[0]
+        exited = db.execute("SELECT min(time) FROM events WHERE session=? AND kind=?", (sid, KIND["SessionExited"])).fetchone()[0]
     finally:
         db.close()
     if started is None or last_out is None or exited is None:
@@ -599,44 +494,29 @@ def part_attach(opt, parent):
 # ---- main ----------------------------------------------------------------------------
 
 def main():
-    here = os.path.dirname(os.path.abspath(__file__))
-    build = os.path.join(here, "..", "build-bench")
-    ap = argparse.ArgumentParser(description="Session output throughput (tether vs raw PTY vs tmux) and attach time")
-    ap.add_argument("--build", default=build, help="the build directory (default: build-bench beside bench/)")
-    ap.add_argument("--bin-dir", help="where tether and tetherd are (default: BUILD/daemon)")
+    ap = bench_arguments("Session output throughput (tether vs raw PTY vs tmux) and attach time",
+                         "20 MB, 3 rounds (unless --mb / --rounds are given)")
     ap.add_argument("--raw-reader", help="the raw_pty_reader binary (default: BUILD/bench/raw_pty_reader)")
     ap.add_argument("--mb", type=int, default=200, help="test file size in MB (10^6 bytes); default 200")
     ap.add_argument("--rounds", type=int, default=5, help="alternating rounds; default 5")
     ap.add_argument("--attach-lines", type=int, default=100000, help="lines of output before attach; default 100000")
     ap.add_argument("--poll-ms", type=int, default=10, help="tether ls interval near the end of a run; default 10")
-    ap.add_argument("--dir", default=tempfile.gettempdir(), help="where temporary directories go ($TMPDIR or /tmp)")
-    ap.add_argument("--quick", action="store_true", help="20 MB, 3 rounds (unless --mb / --rounds are given)")
     ap.add_argument("--only", choices=["output", "attach"], help="run only one part")
-    opt = ap.parse_args()
-    if opt.quick:
-        if "--mb" not in sys.argv:
-            opt.mb = 20
-        if "--rounds" not in sys.argv:
-            opt.rounds = 3
-    opt.bin_dir = opt.bin_dir or os.path.join(opt.build, "daemon")
+    opt = parse_bench_arguments(ap, quick={"mb": 20, "rounds": 3})
     opt.raw_reader = opt.raw_reader or os.path.join(opt.build, "bench", "raw_pty_reader")
-    for exe in (os.path.join(opt.bin_dir, "tether"), os.path.join(opt.bin_dir, "tetherd"), opt.raw_reader):
-        if not os.access(exe, os.X_OK):
-            sys.exit("bench_session_output: %s is missing; build with bench/run or cmake --build" % exe)
+    require_executables("bench_session_output", [os.path.join(opt.bin_dir, "tether"),
+                                                 os.path.join(opt.bin_dir, "tetherd"), opt.raw_reader])
     if not shutil.which("tmux"):
         sys.exit("bench_session_output: tmux is not installed")
 
-    # SIGTERM unwinds like ^C, so every finally below runs.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    parent = tempfile.mkdtemp(prefix="tether-bench-output-", dir=opt.dir)
-    try:
-        out = part_output(opt, parent) if opt.only != "attach" else None
-        att = part_attach(opt, parent) if opt.only != "output" else None
-    except BenchError as e:
-        print("bench_session_output: %s" % e, file=sys.stderr)
+    def body(parent):
+        return (part_output(opt, parent) if opt.only != "attach" else None,
+                part_attach(opt, parent) if opt.only != "output" else None)
+
+    result = run_bench("bench_session_output", opt, body)
+    if result is None:
         return 1
-    finally:
-        shutil.rmtree(parent, ignore_errors=True)
+    out, att = result
     parts = []
     if out:
         parts.append("tether %.1f MB/s, %.2fx raw (goal 0.8), %.2fx tmux (goal 3.5), screen +%.2f s after exit" %

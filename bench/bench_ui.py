@@ -18,33 +18,20 @@ import sys
 import tempfile
 import time
 
+from bench_support import BenchError, proc_cpu_seconds, rss_kib, wait_for as bench_wait_for
+
 
 def fail(msg):
     sys.exit("bench_ui: " + msg)
 
 
 def wait_for(pred, timeout=20, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.05)
-    fail("timed out waiting for " + what)
+    try:
+        return bench_wait_for(pred, timeout, what)
+    except BenchError as e:
+        fail(str(e))
 
 
-def cpu_seconds(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def out(args):
@@ -122,9 +109,9 @@ def main():
         time.sleep(1)
 
         def measure(phase):
-            u0, d0 = cpu_seconds(uiproc.pid), cpu_seconds(daemon.pid)
+            u0, d0 = proc_cpu_seconds(uiproc.pid), proc_cpu_seconds(daemon.pid)
             time.sleep(opt.seconds)
-            u1, d1 = cpu_seconds(uiproc.pid), cpu_seconds(daemon.pid)
+            u1, d1 = proc_cpu_seconds(uiproc.pid), proc_cpu_seconds(daemon.pid)
             row = (phase, 100 * (u1 - u0) / opt.seconds, 100 * (d1 - d0) / opt.seconds, rss_kib(uiproc.pid) / 1024)
             print("%-10s ui cpu %6.2f %%   daemon cpu %6.2f %%   ui rss %6.1f MiB" % row, flush=True)
             return row

@@ -5,15 +5,11 @@ the screen before the detach, colours and cursor included, for a shell and for a
 full-screen program (vim), and detaching restores the outer terminal's modes."""
 
 import json
-import shutil
 import sys
-import time
 
-from tether_harness import Daemon, Tmux, check, fail, wait_for
+from tether_harness import check, Daemon, require_tools, Tmux, wait_for
 
-if not shutil.which("tmux") or not shutil.which("vim"):
-    print("tmux or vim missing: run scripts/setup.sh")
-    sys.exit(77)
+require_tools("tmux", "vim")
 
 with Daemon() as d:
     d.start()

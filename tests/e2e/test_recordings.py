@@ -9,9 +9,8 @@ import os
 import pty
 import subprocess
 import sys
-import time
 
-from tether_harness import Daemon, KIND, TETHER, check, fail, rss_kib, wait_for
+from tether_harness import check, Daemon, KIND, require_tools, rss_kib, TETHER, wait_for
 
 MB = 6 if os.environ.get("TETHER_SANITIZE") == "ON" else 40
 
@@ -43,9 +42,7 @@ def asciinema_cat(path, out_path):
         return f.read()
 
 
-if subprocess.run(["sh", "-c", "command -v asciinema"], capture_output=True).returncode != 0:
-    print("SKIP: asciinema is not installed")
-    sys.exit(77)
+require_tools("asciinema")
 
 with Daemon() as d:
     d.start()

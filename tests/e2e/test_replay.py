@@ -7,16 +7,13 @@ in a sane state."""
 
 import json
 import os
-import shutil
 import sys
 
-from tether_harness import Daemon, KIND, TETHER, Tmux, check, wait_for
+from tether_harness import check, Daemon, KIND, require_tools, TETHER, Tmux, wait_for
 
 IDLE_S = 15  # the recorded pause; the bounds below are well under it
 
-if not shutil.which("tmux"):
-    print("tmux missing: run scripts/setup.sh")
-    sys.exit(77)
+require_tools("tmux")
 
 with Daemon() as d:
     d.start()

@@ -10,11 +10,10 @@ there, now or at any moment."""
 import datetime
 import json
 import os
-import shutil
 import sqlite3
 import sys
 
-from tether_harness import Daemon, KIND, check, fail, wait_for
+from tether_harness import check, Daemon, fail, KIND, require_tools, wait_for
 
 TUI = r'''
 import os, random, sys, time
@@ -54,9 +53,7 @@ for f in range(3000):
 w("\x1b[?1049l\x1b[?25h")
 '''
 
-if not shutil.which("vim"):
-    print("vim missing: run scripts/setup.sh")
-    sys.exit(77)
+require_tools("vim")
 
 
 def live(d, name):

@@ -11,8 +11,8 @@ import json
 import os
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from http_fake import LoopbackHTTPServer, Reply
 from tether_harness import BIN_DIR, Daemon, FAKE_CLAUDE, KIND, check, wait_for
 
 PLUGIN_DIR = os.path.abspath(os.path.join(BIN_DIR, "..", "lib", "tether", "plugins"))
@@ -25,28 +25,12 @@ class FakeSlack:
         self.lock = threading.Lock()
         self.api = []       # every chat.postMessage: (status, error, body, problems)
         self.webhook = []   # every webhook POST: (status, body)
-        fake = self
+        self.server = LoopbackHTTPServer(self.serve)
+        self.port = self.server.port
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
-                status, headers, answer = fake.handle(self.path, self.headers, body)
-                data = answer.encode()
-                self.send_response(status)
-                for k, v in headers:
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    def serve(self, method, path, headers, body):
+        status, extra, answer = self.handle(path, headers, json.loads(body))
+        return Reply(status, answer, extra)
 
     @staticmethod
     def shape_problems(body):

@@ -9,13 +9,12 @@ daemon restart, and the window's position remembered."""
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
 
-from tether_harness import BIN_DIR, Daemon, FAKE_CLAUDE, check, fail
+from tether_harness import BIN_DIR, check, Daemon, fail, FAKE_CLAUDE, KIND, require_tools
 from tether_harness import wait_for as harness_wait_for
 
 
@@ -33,10 +32,7 @@ ACCENT = "rgb(255,150,20)"  # the ring (ui/view.cc k_accent)
 if not os.path.exists(UI):
     print("SKIP: tether-ui was not built (GLFW/ImGui missing)")
     sys.exit(77)
-for tool in ("Xvfb", "openbox", "xprop", "xdotool", "xmessage", "import", "compare", "convert"):
-    if not shutil.which(tool):
-        print("SKIP: %s is not installed (scripts/setup.sh installs it)" % tool)
-        sys.exit(77)
+require_tools("Xvfb", "openbox", "xprop", "xdotool", "xmessage", "import", "compare", "convert")
 
 procs = []
 
@@ -163,7 +159,7 @@ try:
 
         def decided(name):
             sid = next(r for r in json.loads(d.tether("ls", "--json")[1]) if r["name"] == name)["id"]
-            return [json.loads(e[4]) for e in d.events("kind = 18 AND session = ?", (sid,))]
+            return [json.loads(e[4]) for e in d.events("kind = ? AND session = ?", (KIND["PermissionDecided"], sid))]
 
         ui = start_ui()
         wid = wait_for(window, what="the tether-ui window")
@@ -203,7 +199,7 @@ try:
             time.sleep(0.05)
         if "approve:alpha" not in (layout() or {}).get("buttons", {}):
             # Say why: did the hook reach the daemon, did the state change, what does ls say?
-            recent = [(e[0], e[2], e[3], e[4][:160]) for e in d.events("kind IN (15, 16, 17, 18)")][-8:]
+            recent = [(e[0], e[2], e[3], e[4][:160]) for e in d.events("kind IN (?, ?, ?, ?)", tuple(KIND[k] for k in ("HookReceived", "StateChanged", "PermissionRequested", "PermissionDecided")))][-8:]
             fail("no Approve button for alpha; its last hook/state events: %r\nls: %s\nscreen:\n%s" % (
                 recent, d.tether("ls")[1], d.tether("screen", "alpha")[1]))
         wait_for(lambda: len(chime_lines()) == 1, what="one chime")
@@ -253,7 +249,7 @@ try:
         wait_for(lambda: ui_says("quiet hours"), what="the UI to keep quiet in quiet hours")
         check(len(chime_lines()) == 1, "chimes: %r" % chime_lines())
         click("ack:beta")
-        acks = wait_for(lambda: d.events("kind = 26"), what="the Acknowledged event")
+        acks = wait_for(lambda: d.events("kind = ?", (KIND["Acknowledged"],)), what="the Acknowledged event")
         check(json.loads(acks[-1][4]).get("by") == "ui", "ack: %r" % acks)
         d.tether("approve", "beta", check_rc=0)
         d.tether("wait", "beta", "--until", "idle", "--timeout", "20", check_rc=0)

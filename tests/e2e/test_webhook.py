@@ -13,8 +13,8 @@ import json
 import os
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from http_fake import LoopbackHTTPServer, Reply
 from tether_harness import BIN_DIR, Daemon, FAKE_CLAUDE, KIND, check, wait_for
 
 PLUGIN_DIR = os.path.abspath(os.path.join(BIN_DIR, "..", "lib", "tether", "plugins"))
@@ -28,30 +28,8 @@ class Sink:
     def __init__(self):
         self.lock = threading.Lock()
         self.requests = []  # dicts: key, attempt, kind, status, signature_ok, body
-        sink = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                status, delay = sink.handle(self.path, self.headers, body)
-                if delay:
-                    time.sleep(delay)
-                self.send_response(status)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                try:
-                    self.wfile.write(b"ok")
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up (the timeout case)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server = LoopbackHTTPServer(lambda method, path, headers, body: Reply(*self.handle(path, headers, body)))
+        self.port = self.server.port
 
     def handle(self, path, headers, body):
         ts = headers.get("X-Tether-Timestamp", "")
@@ -71,7 +49,7 @@ class Sink:
             self.requests.append({"key": key, "attempt": int(headers.get("X-Tether-Attempt", "0")), "kind": doc["kind"],
                                   "status": status, "signature_ok": sig_ok, "doc": doc,
                                   "tenant": headers.get("X-Tenant")})
-        return status, delay
+        return status, b"ok", (), delay
 
     def snapshot(self):
         with self.lock:

@@ -4,6 +4,7 @@ with bounded timeouts. Stdlib only, so any python3 runs it."""
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -29,6 +30,14 @@ def fail(msg):
 def check(cond, msg):
     if not cond:
         fail(msg)
+
+
+def require_tools(*tools):
+    """Skips the scenario (ctest's SKIP_RETURN_CODE 77) when a program it drives is missing."""
+    missing = [t for t in tools if not shutil.which(t)]
+    if missing:
+        print("SKIP: %s not installed (scripts/setup.sh installs it)" % ", ".join(missing))
+        sys.exit(77)
 
 
 def wait_for(pred, timeout=10.0, what="condition"):
@@ -257,14 +266,19 @@ def pid_alive(pid):
 TETHER_HOOK = os.path.join(BIN_DIR, "tether-hook")
 FAKE_CLAUDE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fake_agent", "claude")
 
-KIND = {"DaemonStarted": 1, "DaemonStopped": 2, "SessionStarted": 3, "SessionSpawnFailed": 4, "OutputChunk": 5,
-        "InputSent": 6, "Resized": 7, "SessionExited": 8, "TitleChanged": 9, "BellRang": 10,
-        "TerminalNotified": 11, "MarkerAdded": 12, "ClientAttached": 13, "ClientDetached": 14,
-        "HookReceived": 15, "StateChanged": 16, "PermissionRequested": 17, "PermissionDecided": 18,
-        "AgentNotified": 19, "ScreenPromptSeen": 20, "NotificationQueued": 21, "NotificationSent": 22,
-        "NotificationFailed": 23, "EscalationScheduled": 24, "EscalationCancelled": 25, "Acknowledged": 26,
-        "ConfigLoaded": 27, "SessionAdopted": 28, "HolderOrphaned": 29, "SessionPruned": 30,
-        "NotifierReported": 40}
+
+
+def _event_kinds():
+    """EventKind's names and frozen numbers, read from daemon/log/events.h (said once)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "daemon", "log", "events.h")
+    with open(path) as f:
+        text = f.read()
+    body = text[text.index("enum class EventKind"):]
+    body = body[:body.index("};")]
+    return {name: int(n) for name, n in re.findall(r"^\s+([A-Z]\w*) = (\d+),", body, re.M)}
+
+
+KIND = _event_kinds()
 
 
 class Tmux:

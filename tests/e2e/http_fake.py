@@ -1,0 +1,49 @@
+"""A scripted HTTP server on 127.0.0.1 for e2e tests of the HTTP notifiers (webhook,
+Slack): every request goes to one function that says what to answer. Stdlib only."""
+
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class Reply:
+    def __init__(self, status=200, body=b"ok", headers=(), delay=0.0):
+        self.status, self.headers, self.delay = status, list(headers), delay
+        self.body = body.encode() if isinstance(body, str) else body
+
+
+class LoopbackHTTPServer:
+    """Serves in a thread of its own until close(); handle(method, path, headers, body)
+    returns a Reply. `port` is the port it took (chosen by the kernel)."""
+
+    def __init__(self, handle):
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def answer(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                r = handle(self.command, self.path, self.headers, body)
+                if r.delay:
+                    time.sleep(r.delay)
+                self.send_response(r.status)
+                for k, v in r.headers:
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(r.body)))
+                self.end_headers()
+                try:
+                    self.wfile.write(r.body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (a timeout case)
+
+            do_POST = do_GET = answer
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
