@@ -210,91 +210,115 @@ void Daemon::handle(const std::shared_ptr<Connection>& conn, const nlohmann::jso
     if (m_watchers->handle(conn, cmd, req)) return;
     if (m_recordings->handle(conn, cmd, req)) return;
     if (m_retention->handle(conn, cmd, req)) return;
-    if (cmd == "status") {
-        conn->reply_ok(req, {{"pid", getpid()},
-                             {"version", TETHER_VERSION},
-                             {"protocol", k_protocol_version},
-                             {"state_dir", m_options.paths.state_dir},
-                             {"socket", m_options.paths.socket_path},
-                             {"config", m_options.paths.config_path},
-                             {"events", m_store->log().last_seq()},
-                             {"sessions", m_store->sessions().sessions.size()}});
-    } else if (cmd == "ls") {
-        nlohmann::json list = nlohmann::json::array();
-        for (const auto& [id, row] : m_store->sessions().sessions) {
-            list.push_back(session_json(row));
-            if (pid_t holder = m_sessions->holder_pid(id)) list.back()["holder_pid"] = holder;
-        }
-        conn->reply_ok(req, {{"sessions", list}});
-    } else if (cmd == "mark") {
-        int64_t session = 0;
-        if (req.contains("session") && !req["session"].is_null()) {
-            const SessionRow* row = m_store->sessions().resolve(req["session"]);
-            if (!row) return conn->reply_error(req, "no such session: " + dump_json(req["session"]));
-            session = row->id;
-        }
-        if (!req.contains("text") || !req["text"].is_string())
-            return conn->reply_error(req, "mark: \"text\" must be a string");
-        const Event& ev = m_store->append(make_json_event(session, EventKind::MarkerAdded, {{"text", req["text"]}}));
-        int64_t seq = ev.seq;
-        // Acknowledge only once durable: an acknowledged event survives kill -9.
-        std::weak_ptr<Connection> weak = conn;
-        m_store->when_durable([weak, req, seq] {
-            if (auto c = weak.lock()) c->reply_ok(req, {{"seq", seq}});
-        });
-    } else if (cmd == "verify") {
-        auto v = m_store->verify_rebuild();
-        if (!v) return conn->reply_error(req, v.error().message);
-        conn->reply_ok(req, {{"live_matches", v->live_matches},
-                             {"tables_match", v->tables_match},
-                             {"events", v->events},
-                             {"sessions", v->sessions}});
-    } else if (cmd == "rebuild") {
-        if (auto s = m_store->rebuild(); !s) return conn->reply_error(req, s.error().message);
-        m_recordings->rebuild();
-        conn->reply_ok(req, {{"events", m_store->log().durable_seq()}, {"sessions", m_store->sessions().sessions.size()}});
-    } else if (cmd == "config_reload") {
-        Status outcome = reload_config();
-        std::weak_ptr<Connection> weak = conn;
-        // Answered once the ConfigLoaded fact is durable, like every acknowledgement.
-        m_store->when_durable([weak, req, outcome, path = m_options.paths.config_path] {
-            auto c = weak.lock();
-            if (!c) return;
-            if (!outcome) c->reply_error(req, outcome.error().message);
-            else c->reply_ok(req, {{"path", path}});
-        });
-    } else if (cmd == "holders") {
-        conn->reply_ok(req, {{"holders_dir", m_sessions->holders_dir()}, {"orphans", m_sessions->orphans()}});
-    } else if (cmd == "adopt") {
-        if (!req.contains("session") || !req["session"].is_number_integer())
-            return conn->reply_error(req, "adopt: \"session\" must be a session id");
-        auto adopted = m_sessions->adopt_orphan(req["session"].get<int64_t>());
-        if (!adopted) return conn->reply_error(req, "adopt: " + adopted.error().message);
-        std::weak_ptr<Connection> weak = conn;
-        m_store->when_durable([weak, req, id = *adopted] {
-            if (auto c = weak.lock()) c->reply_ok(req, {{"session", id}});
-        });
-    } else if (cmd == "rules_test") {
-        cmd_rules_test(conn, req);
-    } else if (cmd == "stop") {
-        // Stop once the reply has left, so the client learns that it was heard.
-        std::string reason = "stop requested by client pid " + std::to_string(conn->peer_pid());
-        if (req.value("end_sessions", false) && m_sessions->live_count() > 0) {
-            // Answered once every session has ended; then the daemon stops.
-            std::weak_ptr<Connection> weak = conn;
-            m_sessions->end_all([this, weak, req, reason] {
-                auto c = weak.lock();
-                if (!c) return request_stop(reason);
-                c->on_drained = [this, reason] { request_stop(reason); };
-                c->reply_ok(req, {{"sessions_kept", m_sessions->live_count()}});
-            });
-            return;
-        }
-        conn->on_drained = [this, reason] { request_stop(reason); };
-        conn->reply_ok(req, {{"sessions_kept", m_sessions->live_count()}});
-    } else {
-        conn->fail("unknown command \"" + cmd + "\" (this is tetherd " TETHER_VERSION ")");
+    // The daemon's own commands, one handler each.
+    using Handler = void (Daemon::*)(const std::shared_ptr<Connection>&, const nlohmann::json&);
+    static const std::map<std::string, Handler, std::less<>> k_commands = {
+        {"status", &Daemon::cmd_status},   {"ls", &Daemon::cmd_ls},
+        {"mark", &Daemon::cmd_mark},       {"verify", &Daemon::cmd_verify},
+        {"rebuild", &Daemon::cmd_rebuild}, {"config_reload", &Daemon::cmd_config_reload},
+        {"holders", &Daemon::cmd_holders}, {"adopt", &Daemon::cmd_adopt},
+        {"rules_test", &Daemon::cmd_rules_test}, {"stop", &Daemon::cmd_stop},
+    };
+    if (auto it = k_commands.find(cmd); it != k_commands.end()) return (this->*it->second)(conn, req);
+    conn->fail("unknown command \"" + cmd + "\" (this is tetherd " TETHER_VERSION ")");
+}
+
+void Daemon::cmd_status(const std::shared_ptr<Connection>& conn, const nlohmann::json& req) {
+    conn->reply_ok(req, {{"pid", getpid()},
+                         {"version", TETHER_VERSION},
+                         {"protocol", k_protocol_version},
+                         {"state_dir", m_options.paths.state_dir},
+                         {"socket", m_options.paths.socket_path},
+                         {"config", m_options.paths.config_path},
+                         {"events", m_store->log().last_seq()},
+                         {"sessions", m_store->sessions().sessions.size()}});
+}
+
+void Daemon::cmd_ls(const std::shared_ptr<Connection>& conn, const nlohmann::json& req) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& [id, row] : m_store->sessions().sessions) {
+        list.push_back(session_json(row));
+        if (pid_t holder = m_sessions->holder_pid(id)) list.back()["holder_pid"] = holder;
     }
+    conn->reply_ok(req, {{"sessions", list}});
+}
+
+void Daemon::cmd_mark(const std::shared_ptr<Connection>& conn, const nlohmann::json& req) {
+    int64_t session = 0;
+    if (req.contains("session") && !req["session"].is_null()) {
+        const SessionRow* row = m_store->sessions().resolve(req["session"]);
+        if (!row) return conn->reply_error(req, "no such session: " + dump_json(req["session"]));
+        session = row->id;
+    }
+    if (!req.contains("text") || !req["text"].is_string())
+        return conn->reply_error(req, "mark: \"text\" must be a string");
+    const Event& ev = m_store->append(make_json_event(session, EventKind::MarkerAdded, {{"text", req["text"]}}));
+    int64_t seq = ev.seq;
+    // Acknowledge only once durable: an acknowledged event survives kill -9.
+    std::weak_ptr<Connection> weak = conn;
+    m_store->when_durable([weak, req, seq] {
+        if (auto c = weak.lock()) c->reply_ok(req, {{"seq", seq}});
+    });
+}
+
+void Daemon::cmd_verify(const std::shared_ptr<Connection>& conn, const nlohmann::json& req) {
+    auto v = m_store->verify_rebuild();
+    if (!v) return conn->reply_error(req, v.error().message);
+    conn->reply_ok(req, {{"live_matches", v->live_matches},
+                         {"tables_match", v->tables_match},
+                         {"events", v->events},
+                         {"sessions", v->sessions}});
+}
+
+void Daemon::cmd_rebuild(const std::shared_ptr<Connection>& conn, const nlohmann::json& req) {
+    if (auto s = m_store->rebuild(); !s) return conn->reply_error(req, s.error().message);
+    m_recordings->rebuild();
+    conn->reply_ok(req, {{"events", m_store->log().durable_seq()}, {"sessions", m_store->sessions().sessions.size()}});
+}
+
+void Daemon::cmd_config_reload(const std::shared_ptr<Connection>& conn, const nlohmann::json& req) {
+    Status outcome = reload_config();
+    std::weak_ptr<Connection> weak = conn;
+    // Answered once the ConfigLoaded fact is durable, like every acknowledgement.
+    m_store->when_durable([weak, req, outcome, path = m_options.paths.config_path] {
+        auto c = weak.lock();
+        if (!c) return;
+        if (!outcome) c->reply_error(req, outcome.error().message);
+        else c->reply_ok(req, {{"path", path}});
+    });
+}
+
+void Daemon::cmd_holders(const std::shared_ptr<Connection>& conn, const nlohmann::json& req) {
+    conn->reply_ok(req, {{"holders_dir", m_sessions->holders_dir()}, {"orphans", m_sessions->orphans()}});
+}
+
+void Daemon::cmd_adopt(const std::shared_ptr<Connection>& conn, const nlohmann::json& req) {
+    if (!req.contains("session") || !req["session"].is_number_integer())
+        return conn->reply_error(req, "adopt: \"session\" must be a session id");
+    auto adopted = m_sessions->adopt_orphan(req["session"].get<int64_t>());
+    if (!adopted) return conn->reply_error(req, "adopt: " + adopted.error().message);
+    std::weak_ptr<Connection> weak = conn;
+    m_store->when_durable([weak, req, id = *adopted] {
+        if (auto c = weak.lock()) c->reply_ok(req, {{"session", id}});
+    });
+}
+
+void Daemon::cmd_stop(const std::shared_ptr<Connection>& conn, const nlohmann::json& req) {
+    // Stop once the reply has left, so the client learns that it was heard.
+    std::string reason = "stop requested by client pid " + std::to_string(conn->peer_pid());
+    if (req.value("end_sessions", false) && m_sessions->live_count() > 0) {
+        // Answered once every session has ended; then the daemon stops.
+        std::weak_ptr<Connection> weak = conn;
+        m_sessions->end_all([this, weak, req, reason] {
+            auto c = weak.lock();
+            if (!c) return request_stop(reason);
+            c->on_drained = [this, reason] { request_stop(reason); };
+            c->reply_ok(req, {{"sessions_kept", m_sessions->live_count()}});
+        });
+        return;
+    }
+    conn->on_drained = [this, reason] { request_stop(reason); };
+    conn->reply_ok(req, {{"sessions_kept", m_sessions->live_count()}});
 }
 
 }  // namespace tether

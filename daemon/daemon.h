@@ -48,6 +48,15 @@ private:
     nlohmann::json session_json(const SessionRow& row) const;
     void record_config(const Status& outcome);
     void cmd_rules_test(const std::shared_ptr<Connection>& conn, const nlohmann::json& req);
+    void cmd_status(const std::shared_ptr<Connection>& conn, const nlohmann::json& req);
+    void cmd_ls(const std::shared_ptr<Connection>& conn, const nlohmann::json& req);
+    void cmd_mark(const std::shared_ptr<Connection>& conn, const nlohmann::json& req);
+    void cmd_verify(const std::shared_ptr<Connection>& conn, const nlohmann::json& req);
+    void cmd_rebuild(const std::shared_ptr<Connection>& conn, const nlohmann::json& req);
+    void cmd_config_reload(const std::shared_ptr<Connection>& conn, const nlohmann::json& req);
+    void cmd_holders(const std::shared_ptr<Connection>& conn, const nlohmann::json& req);
+    void cmd_adopt(const std::shared_ptr<Connection>& conn, const nlohmann::json& req);
+    void cmd_stop(const std::shared_ptr<Connection>& conn, const nlohmann::json& req);
 
     DaemonOptions m_options;
     LockFile m_lock;

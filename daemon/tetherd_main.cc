@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <optional>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -72,26 +73,28 @@ int daemonize(const std::string& log_path) {
     return pipefd[1];
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-    CLI::App app{"tetherd: the tether daemon. It owns the agents' terminals and the event log."};
+struct Flags {
     std::string state_dir, socket_path, config_path;
-    bool daemonize_flag = false, rebuild = false;
+    bool daemonize = false, rebuild = false, check_only = false;
     long flush_ms = 5, frame_timeout_ms = 10000;
+    bool flush_given = false;
     size_t holder_window = 1u << 20;
-    app.add_option("--state-dir", state_dir, "State directory (default $TETHER_STATE_DIR, else $XDG_STATE_HOME/tether)");
-    app.add_option("--socket", socket_path, "Control socket (default $TETHER_SOCKET, else $XDG_RUNTIME_DIR/tether/tetherd.sock)");
-    app.add_option("--config", config_path, "Configuration file (default $TETHER_CONFIG, else $XDG_CONFIG_HOME/tether/config.yaml if present)");
-    bool check_only = false;
-    app.add_flag("--check-config", check_only, "Check the configuration file, print every error, and exit");
-    app.add_flag("--daemonize", daemonize_flag, "Detach into the background; log to tetherd.log in the state directory");
-    app.add_flag("--rebuild", rebuild, "Rebuild every projection from the event log, then exit");
-    auto* flush_opt = app.add_option("--flush-ms", flush_ms, "Group-commit interval in milliseconds (overrides the config)")
+};
+
+// Parses argv into flags; a return value is the exit code of --help, --version or a usage error.
+std::optional<int> parse_flags(int argc, char** argv, Flags& f) {
+    CLI::App app{"tetherd: the tether daemon. It owns the agents' terminals and the event log."};
+    app.add_option("--state-dir", f.state_dir, "State directory (default $TETHER_STATE_DIR, else $XDG_STATE_HOME/tether)");
+    app.add_option("--socket", f.socket_path, "Control socket (default $TETHER_SOCKET, else $XDG_RUNTIME_DIR/tether/tetherd.sock)");
+    app.add_option("--config", f.config_path, "Configuration file (default $TETHER_CONFIG, else $XDG_CONFIG_HOME/tether/config.yaml if present)");
+    app.add_flag("--check-config", f.check_only, "Check the configuration file, print every error, and exit");
+    app.add_flag("--daemonize", f.daemonize, "Detach into the background; log to tetherd.log in the state directory");
+    app.add_flag("--rebuild", f.rebuild, "Rebuild every projection from the event log, then exit");
+    auto* flush_opt = app.add_option("--flush-ms", f.flush_ms, "Group-commit interval in milliseconds (overrides the config)")
                           ->check(CLI::Range(0, 1000));
-    app.add_option("--frame-timeout-ms", frame_timeout_ms, "How long a client may take to finish a frame")
+    app.add_option("--frame-timeout-ms", f.frame_timeout_ms, "How long a client may take to finish a frame")
         ->check(CLI::Range(10, 600000));
-    app.add_option("--holder-window", holder_window,
+    app.add_option("--holder-window", f.holder_window,
                    "Output bytes a session's holder keeps for the daemon before the program is left to block")
         ->check(CLI::Range(size_t(4096), size_t(64) << 20));
     app.set_version_flag("--version", "tetherd " TETHER_VERSION);
@@ -101,6 +104,56 @@ int main(int argc, char** argv) {
         int rc = app.exit(e);
         return rc == 0 ? 0 : 2;
     }
+    f.flush_given = flush_opt->count() > 0;
+    return std::nullopt;
+}
+
+int fail(const std::string& message) {
+    std::fprintf(stderr, "tetherd: %s\n", message.c_str());
+    return 1;
+}
+
+// tetherd --rebuild: the projections rewritten from the log, with the daemon stopped.
+int rebuild_projections(const Paths& paths) {
+    if (auto s = ensure_private_dir(paths.state_dir); !s) return fail(s.error().message);
+    auto lock = LockFile::acquire(paths.lock_file());
+    if (!lock) return fail(lock.error().message);
+    auto log = EventLog::open(paths.event_log());
+    if (!log) return fail(log.error().message);
+    Projections p;
+    if (auto s = p.rebuild(**log); !s) return fail("rebuild failed: " + s.error().message);
+    std::printf("rebuilt projections from %lld events: %zu sessions\n",
+                static_cast<long long>((*log)->durable_seq()), p.sessions().sessions.size());
+    return 0;
+}
+
+// Starts the daemon (in the background with daemonize: the starting process learns the
+// outcome through the report pipe) and runs its loop.
+int run_daemon(const DaemonOptions& options, bool daemonize_flag) {
+    int report_fd = -1;
+    if (daemonize_flag) {
+        if (auto s = ensure_private_dir(options.paths.state_dir); !s) return fail("state directory: " + s.error().message);
+        report_fd = daemonize(options.paths.daemon_log());
+    }
+    auto daemon = Daemon::start(options);
+    if (!daemon) {
+        if (report_fd < 0) return fail(daemon.error().message);
+        log_error(daemon.error().message);
+        write_all(report_fd, daemon.error().message);
+        return 1;
+    }
+    if (report_fd >= 0) {
+        write_all(report_fd, "ok\n");
+        close(report_fd);
+    }
+    return (*daemon)->run();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Flags flags;
+    if (auto rc = parse_flags(argc, argv, flags)) return *rc;
 
     umask(077);
     signal(SIGPIPE, SIG_IGN);
@@ -111,76 +164,21 @@ int main(int argc, char** argv) {
     mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
     mallopt(M_ARENA_MAX, 2);
     DaemonOptions options;
-    options.paths = resolve_paths(state_dir, socket_path, config_path);
+    options.paths = resolve_paths(flags.state_dir, flags.socket_path, flags.config_path);
     auto config = load_config(options.paths.config_path);
-    if (check_only) {
-        if (!config) {
-            std::fprintf(stderr, "tetherd: %s\n", config.error().message.c_str());
-            return 1;
-        }
+    if (!config) return fail(config.error().message);
+    if (flags.check_only) {
         std::printf("%s: ok\n", options.paths.config_path.empty() ? "(no configuration file; defaults)" : options.paths.config_path.c_str());
         return 0;
     }
-    if (!config) {
-        std::fprintf(stderr, "tetherd: %s\n", config.error().message.c_str());
-        return 1;
-    }
     options.config = *config;
-    options.store.flush_interval_ms = flush_opt->count() ? flush_ms : config->flush_ms;
+    options.store.flush_interval_ms = flags.flush_given ? flags.flush_ms : config->flush_ms;
     options.sessions.client_high_water = config->client_buffer_kib * 1024;
     options.sessions.attach_history_lines = config->history_lines;
     options.screen.history_lines = config->history_lines;
     options.sessions.permission_wait_s = config->permission_wait_s;
-    options.control.frame_timeout_ms = frame_timeout_ms;
-    options.sessions.holder_window = holder_window;
-
-    if (rebuild) {
-        if (auto s = ensure_private_dir(options.paths.state_dir); !s) {
-            std::fprintf(stderr, "tetherd: %s\n", s.error().message.c_str());
-            return 1;
-        }
-        auto lock = LockFile::acquire(options.paths.lock_file());
-        if (!lock) {
-            std::fprintf(stderr, "tetherd: %s\n", lock.error().message.c_str());
-            return 1;
-        }
-        auto log = EventLog::open(options.paths.event_log());
-        if (!log) {
-            std::fprintf(stderr, "tetherd: %s\n", log.error().message.c_str());
-            return 1;
-        }
-        Projections p;
-        if (auto s = p.rebuild(**log); !s) {
-            std::fprintf(stderr, "tetherd: rebuild failed: %s\n", s.error().message.c_str());
-            return 1;
-        }
-        std::printf("rebuilt projections from %lld events: %zu sessions\n",
-                    static_cast<long long>((*log)->durable_seq()), p.sessions().sessions.size());
-        return 0;
-    }
-
-    int report_fd = -1;
-    if (daemonize_flag) {
-        if (auto s = ensure_private_dir(options.paths.state_dir); !s) {
-            std::fprintf(stderr, "tetherd: state directory: %s\n", s.error().message.c_str());
-            return 1;
-        }
-        report_fd = daemonize(options.paths.daemon_log());
-    }
-
-    auto daemon = Daemon::start(options);
-    if (!daemon) {
-        if (report_fd >= 0) {
-            log_error(daemon.error().message);
-            write_all(report_fd, daemon.error().message);
-        } else {
-            std::fprintf(stderr, "tetherd: %s\n", daemon.error().message.c_str());
-        }
-        return 1;
-    }
-    if (report_fd >= 0) {
-        write_all(report_fd, "ok\n");
-        close(report_fd);
-    }
-    return (*daemon)->run();
+    options.control.frame_timeout_ms = flags.frame_timeout_ms;
+    options.sessions.holder_window = flags.holder_window;
+    if (flags.rebuild) return rebuild_projections(options.paths);
+    return run_daemon(options, flags.daemonize);
 }
