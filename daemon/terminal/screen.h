@@ -1,12 +1,13 @@
 // Screen: a virtual terminal fed with one program's output. It owns the visible grid, a
 // bounded history of lines scrolled off the primary screen, and the modes the program
-// set, and renders them as plain ECMA-48/xterm bytes for attach and detach. It is the
-// only file that calls libvterm (the Debian 0.1.4 API); PTYs and sockets live elsewhere.
+// set, and renders them as plain ECMA-48/xterm bytes for attach and detach. Its parts
+// (screen*.{h,cc}, escape_scanner.{h,cc}) are the only users of libvterm (the Debian
+// 0.1.4 API); PTYs and sockets live elsewhere, and titles, bells and notifications as
+// events are terminal_signals.h's.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,17 +15,6 @@
 #include <vector>
 
 namespace tether {
-
-// Each callback may be empty. They run at the end of feed(), in order, after the whole
-// chunk is parsed, so a callback may call back into the Screen. Exceptions they throw are
-// swallowed.
-struct ScreenSignals {
-    std::function<void(const std::string& title)> on_title;  // OSC 0 / OSC 2
-    std::function<void()> on_bell;                           // BEL outside a string
-    // OSC 9;msg (ConEmu's numeric OSC 9;N;... sub-commands are ignored) and
-    // OSC 777;notify;title;body, passed as "title: body", or body if there is no title.
-    std::function<void(const std::string& message)> on_notification;
-};
 
 // One cell as tests and debugging see it, independent of how it would be rendered.
 struct ScreenCell {
@@ -62,8 +52,6 @@ public:
     Screen& operator=(const Screen&) = delete;
     Screen(Screen&&) noexcept;
     Screen& operator=(Screen&&) noexcept;
-
-    void set_signals(ScreenSignals signals);
 
     // Program output (UTF-8). Chunks may split anywhere, even inside an escape sequence or a
     // UTF-8 character: an incomplete tail is held back until the next feed(). A string

@@ -207,71 +207,16 @@ bool ScreenFollower::feed_slice(Followed& f, int64_t session, std::unique_ptr<Ev
             f.queue.pop_front();
         }
     }
-    if (from_log) {
-        if (!log) {
-            auto opened = EventLog::open_readonly(m_log_path);
-            if (opened) log = std::move(*opened);
-            else log_error("screen follower: " + opened.error().message);
-        }
-        bool damaged = !log;
-        if (log) {
-            auto cursor = log->read(EventQuery{.session = session, .from_seq = f.fed_seq + 1, .to_seq = target});
-            size_t budget = m_options.slice_bytes;
-            while (cursor && budget > 0) {
-                auto ev = cursor->next();
-                if (!ev) {
-                    log_error("screen follower: " + ev.error().message);
-                    damaged = true;
-                    break;
-                }
-                if (!*ev) break;
-                budget -= std::min(budget, (*ev)->payload.size());
-                batch.push_back(std::move(**ev));
-            }
-            if (!cursor) damaged = true;
-        }
-        if (damaged) {
-            // Render what we have rather than spin on a log we cannot read.
-            f.keyframes_ok = false;
-            std::lock_guard lock(f.queue_mutex);
-            f.fed_seq = target;
-            f.from_log = false;
-            post_ready(f, session);
-            return false;
-        }
+    if (from_log && !read_slice(f, session, target, log, batch)) {
+        // Render what we have rather than spin on a log we cannot read.
+        f.keyframes_ok = false;
+        std::lock_guard lock(f.queue_mutex);
+        f.fed_seq = target;
+        f.from_log = false;
+        post_ready(f, session);
+        return false;
     }
-    std::vector<Keyframe> keyframes;
-    {
-        std::lock_guard lock(f.screen_mutex);
-        for (const Event& ev : batch) {
-            if (ev.kind == EventKind::OutputChunk) {
-                f.screen.feed(ev.payload);
-                (void)f.screen.take_replies();  // an attached terminal answers queries
-            } else if (ev.kind == EventKind::Resized) {
-                auto j = ev.json();
-                f.screen.resize(j.value("cols", f.screen.cols()), j.value("rows", f.screen.rows()));
-            }
-            f.fed_seq = ev.seq;
-            if (m_options.keyframes && f.keyframes_ok) {
-                if (ev.kind == EventKind::SessionExited) f.cadence.finish(f.screen, ev, keyframes);
-                else f.cadence.after(f.screen, ev, keyframes);
-            }
-        }
-        if (f.watch_prompts && !batch.empty() && m_on_prompt) {
-            std::string text = f.screen.text();
-            std::string prompt = recognise_prompt(text);
-            if (prompt != f.shown_prompt) {
-                f.shown_prompt = prompt;
-                if (!prompt.empty()) {
-                    std::lock_guard ready(m_ready_mutex);
-                    m_ready.emplace_back(session, [this, session, prompt, text](const Screen&, int64_t) {
-                        m_on_prompt(session, prompt, text);
-                    });
-                    event_active(m_ready_event, EV_TIMEOUT, 0);
-                }
-            }
-        }
-    }
+    std::vector<Keyframe> keyframes = parse(f, session, batch);
     {
         // A session removed meanwhile (pruned) must not get keyframes back.
         std::lock_guard lock(m_mutex);
@@ -282,6 +227,70 @@ bool ScreenFollower::feed_slice(Followed& f, int64_t session, std::unique_ptr<Ev
     if (f.from_log && f.fed_seq >= f.committed_seq) f.from_log = false;
     post_ready(f, session);
     return f.fed_seq < f.committed_seq;
+}
+
+// Reads up to one slice of the session's events after fed_seq from the log (the thread's
+// own connection, opened on first need); false if the log cannot be read.
+bool ScreenFollower::read_slice(Followed& f, int64_t session, int64_t target, std::unique_ptr<EventLog>& log,
+                                std::vector<Event>& batch) {
+    if (!log) {
+        auto opened = EventLog::open_readonly(m_log_path);
+        if (!opened) {
+            log_error("screen follower: " + opened.error().message);
+            return false;
+        }
+        log = std::move(*opened);
+    }
+    auto cursor = log->read(EventQuery{.session = session, .from_seq = f.fed_seq + 1, .to_seq = target});
+    if (!cursor) return false;
+    size_t budget = m_options.slice_bytes;
+    while (budget > 0) {
+        auto ev = cursor->next();
+        if (!ev) {
+            log_error("screen follower: " + ev.error().message);
+            return false;
+        }
+        if (!*ev) break;
+        budget -= std::min(budget, (*ev)->payload.size());
+        batch.push_back(std::move(**ev));
+    }
+    return true;
+}
+
+// Feeds the batch to the session's screen (locked), takes keyframes on their cadence and
+// tells the prompt listener when a known dialog appears.
+std::vector<Keyframe> ScreenFollower::parse(Followed& f, int64_t session, const std::vector<Event>& batch) {
+    std::vector<Keyframe> keyframes;
+    std::lock_guard lock(f.screen_mutex);
+    for (const Event& ev : batch) {
+        if (ev.kind == EventKind::OutputChunk) {
+            f.screen.feed(ev.payload);
+            (void)f.screen.take_replies();  // an attached terminal answers queries
+        } else if (ev.kind == EventKind::Resized) {
+            auto j = ev.json();
+            f.screen.resize(j.value("cols", f.screen.cols()), j.value("rows", f.screen.rows()));
+        }
+        f.fed_seq = ev.seq;
+        if (m_options.keyframes && f.keyframes_ok) {
+            if (ev.kind == EventKind::SessionExited) f.cadence.finish(f.screen, ev, keyframes);
+            else f.cadence.after(f.screen, ev, keyframes);
+        }
+    }
+    if (f.watch_prompts && !batch.empty() && m_on_prompt) {
+        std::string text = f.screen.text();
+        std::string prompt = recognise_prompt(text);
+        if (prompt != f.shown_prompt) {
+            f.shown_prompt = prompt;
+            if (!prompt.empty()) {
+                std::lock_guard ready(m_ready_mutex);
+                m_ready.emplace_back(session, [this, session, prompt, text](const Screen&, int64_t) {
+                    m_on_prompt(session, prompt, text);
+                });
+                event_active(m_ready_event, EV_TIMEOUT, 0);
+            }
+        }
+    }
+    return keyframes;
 }
 
 void ScreenFollower::store_keyframes(const std::vector<Keyframe>& frames) {

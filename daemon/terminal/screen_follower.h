@@ -67,6 +67,9 @@ private:
     struct Followed;
     void run();
     bool feed_slice(Followed& f, int64_t session, std::unique_ptr<class EventLog>& log);
+    bool read_slice(Followed& f, int64_t session, int64_t target, std::unique_ptr<class EventLog>& log,
+                    std::vector<Event>& batch);
+    std::vector<Keyframe> parse(Followed& f, int64_t session, const std::vector<Event>& batch);
     void post_ready(Followed& f, int64_t session);
     void kick();
     void set_urgent(bool urgent);  // on the follower thread only

@@ -1,4 +1,5 @@
-// OSC / BEL scanner.
+// The OSC / BEL scanner: the one place that reads titles, bells and notifications out of
+// program output (the Screen takes only the title, from libvterm, for its redraws).
 #include "terminal/terminal_signals.h"
 
 namespace tether {
@@ -8,6 +9,14 @@ constexpr char k_bel = 0x07;
 constexpr char k_esc = 0x1b;
 constexpr char k_can = 0x18;
 constexpr char k_sub = 0x1a;
+
+// Is this OSC 9 body one of ConEmu's numeric sub-commands (9;4;st;pr progress, 9;9;cwd...)?
+bool is_conemu_command(std::string_view body) {
+    size_t i = 0;
+    while (i < body.size() && body[i] >= '0' && body[i] <= '9') ++i;
+    return i > 0 && (i == body.size() || body[i] == ';');
+}
+
 }  // namespace
 
 void TerminalSignalScanner::scan(std::string_view bytes, std::vector<TerminalSignal>& out) {
@@ -80,18 +89,22 @@ void TerminalSignalScanner::finish_osc(std::vector<TerminalSignal>& out) {
     std::string_view rest = osc.substr(semi + 1);
     if (code == "0" || code == "2") {
         out.push_back({TerminalSignal::Title, std::string(rest)});
-    } else if (code == "9") {
-        // "9;4;..." is ConEmu's progress report, not a message.
-        if (rest.size() >= 2 && rest[0] == '4' && rest[1] == ';') return;
-        out.push_back({TerminalSignal::Notification, std::string(rest)});
+        return;
+    }
+    std::string message;
+    if (code == "9") {
+        if (is_conemu_command(rest)) return;
+        message = rest;
     } else if (code == "777") {
         if (rest.substr(0, 7) != "notify;") return;
         std::string_view payload = rest.substr(7);
         size_t split = payload.find(';');
         std::string title(payload.substr(0, split));
         std::string body = split == std::string_view::npos ? std::string() : std::string(payload.substr(split + 1));
-        out.push_back({TerminalSignal::Notification, body.empty() ? title : title.empty() ? body : title + ": " + body});
+        message = body.empty() ? title : title.empty() ? body : title + ": " + body;
     }
+    // An empty message is no notification.
+    if (!message.empty()) out.push_back({TerminalSignal::Notification, std::move(message)});
 }
 
 }  // namespace tether

@@ -1,8 +1,9 @@
-// A streaming scanner for the terminal signals that become events: window titles
-// (OSC 0 / OSC 2), the bell (BEL outside any string), and desktop notifications
-// (OSC 9;msg and OSC 777;notify;title;body). It runs on the output path, so it is a
-// byte-at-a-time state machine with no allocation beyond the OSC text (capped), and it
-// survives sequences split across reads. The screen model is not needed for these.
+// The one scanner for the terminal signals that become events: window titles (OSC 0 /
+// OSC 2), the bell (BEL outside any string), and desktop notifications (OSC 9;msg, not
+// ConEmu's numeric OSC 9;N;... commands, and OSC 777;notify;title;body; an empty message
+// is none). It runs on the output path, so it is a byte-at-a-time state machine with no
+// allocation beyond the OSC text (capped), and it survives sequences split across reads.
+// The screen model is not needed for these.
 #pragma once
 
 #include <string>
