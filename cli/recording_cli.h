@@ -1,6 +1,7 @@
 // The CLI side of the recording commands: timeline, export and replay (replay_player.h
 // plays). Each reads a stream from the daemon (ReplyStream) and returns the CLI exit
-// code (0, 1 failed, 3 daemon unreachable).
+// code (0, 1 failed, 3 daemon unreachable). recording_cli.cc also registers them, with
+// grep and gc (add_recording_commands in commands.h).
 #pragma once
 
 #include <functional>
