@@ -5,10 +5,9 @@
 #include <iostream>
 #include <iterator>
 
-#include "base/event_loop.h"
 #include "commands.h"
 #include "config/config.h"
-#include "notify/plugin_host.h"
+#include "notifier/notifier_instance.h"
 #include "notify/rules.h"
 
 namespace tether {
@@ -26,15 +25,13 @@ int cmd_config_check(const Globals& g, const std::string& file) {
     auto config = load_config(path);
     if (!config) return fail(config.error().message);
     // Load every notifier's plugin and check its options, as the daemon will.
-    EventLoop loop;
-    PluginHost host(loop, PluginHostOptions{.search_path = plugin_search_path(config->plugin_path)});
+    NotifierLibraries libraries(plugin_search_path(config->plugin_path));
     std::string errors;
     for (const auto& [name, n] : config->rules->notifiers) {
         PluginOptions options;
         for (const auto& o : n.options) options[o.key] = o.value;
-        auto id = host.create(n.plugin, options, name);
-        if (!id) errors += "\n  notifier " + name + ": " + id.error().message;
-        else host.destroy(*id);
+        auto instance = create_notifier(libraries, n.plugin, options, name);
+        if (!instance) errors += "\n  notifier " + name + ": " + instance.error().message;
     }
     if (!errors.empty()) return fail(path + ": notifiers that cannot be loaded:" + errors);
     std::printf("%s: ok (%zu notifiers, %zu rules, %zu quiet-hours windows)\n", path.c_str(), config->rules->notifiers.size(),

@@ -56,6 +56,7 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
     Daemon* self = d.get();
     d->m_watchers = std::make_unique<Watchers>(d->m_loop, *d->m_store, *d->m_hooks,
                                                [self](const SessionRow& row) { return self->session_json(row); });
+    d->wire_pipeline();
     d->m_server = std::make_unique<ControlServer>(
         d->m_loop, [self](const std::shared_ptr<Connection>& c, const nlohmann::json& r) { self->handle(c, r); },
         options.control);
@@ -78,6 +79,30 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
              options.paths.socket_path + ", config " +
              (options.paths.config_path.empty() ? std::string("(defaults)") : options.paths.config_path));
     return d;
+}
+
+// The pipeline: who sees each committed event, in this order, and only here (docs/
+// ARCHITECTURE.md, "The pipeline", says the same). After a commit, each event of the
+// group goes through all of them, in this order, before the next event; what a listener
+// appends is committed with the next group and comes round again.
+void Daemon::wire_pipeline() {
+    Sessions* sessions = m_sessions.get();
+    AgentTracker* tracker = m_tracker.get();
+    Hooks* hooks = m_hooks.get();
+    Notifications* notifications = m_notifications.get();
+    Watchers* watchers = m_watchers.get();
+    // 1. Output to attached clients and the screen follower; the holders' acknowledgements.
+    m_store->add_listener([sessions](const Event& ev) { sessions->on_committed(ev); });
+    // 2. The agent-state reducer: StateChanged.
+    m_store->add_listener([tracker](const Event& ev) { tracker->on_committed(ev); });
+    // 3. Permission waits that the agent's moving on (or its end) closes.
+    m_store->add_listener([hooks](const Event& ev) { hooks->on_committed(ev); });
+    // 4. The outbox: a queued notification goes to its plugin.
+    m_store->add_listener([notifications](const Event& ev) { notifications->outbox().on_committed(ev); });
+    // 5. The rules: state changes notify and escalate; acknowledgements cancel.
+    m_store->add_listener([notifications](const Event& ev) { notifications->on_committed(ev); });
+    // 6. Watch streams (tether-ui): what changed, after everything above.
+    m_store->add_listener([watchers](const Event& ev) { watchers->on_committed(ev); });
 }
 
 Daemon::Daemon(const DaemonOptions& options, LockFile lock) : m_options(options), m_lock(std::move(lock)) {}
@@ -218,6 +243,7 @@ void Daemon::handle(const std::shared_ptr<Connection>& conn, const nlohmann::jso
         {"rebuild", &Daemon::cmd_rebuild}, {"config_reload", &Daemon::cmd_config_reload},
         {"holders", &Daemon::cmd_holders}, {"adopt", &Daemon::cmd_adopt},
         {"rules_test", &Daemon::cmd_rules_test}, {"stop", &Daemon::cmd_stop},
+        {"ui_settings", &Daemon::cmd_ui_settings},
     };
     if (auto it = k_commands.find(cmd); it != k_commands.end()) return (this->*it->second)(conn, req);
     conn->fail("unknown command \"" + cmd + "\" (this is tetherd " TETHER_VERSION ")");
@@ -232,6 +258,11 @@ void Daemon::cmd_status(const std::shared_ptr<Connection>& conn, const nlohmann:
                          {"config", m_options.paths.config_path},
                          {"events", m_store->log().last_seq()},
                          {"sessions", m_store->sessions().sessions.size()}});
+}
+
+// What tether-ui takes from the configuration: it reads no config file of its own.
+void Daemon::cmd_ui_settings(const std::shared_ptr<Connection>& conn, const nlohmann::json& req) {
+    conn->reply_ok(req, {{"terminal", m_options.config.ui_terminal}, {"plugin_path", m_options.config.plugin_path}});
 }
 
 void Daemon::cmd_ls(const std::shared_ptr<Connection>& conn, const nlohmann::json& req) {

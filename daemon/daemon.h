@@ -44,6 +44,7 @@ public:
 
 private:
     Daemon(const DaemonOptions& options, LockFile lock);
+    void wire_pipeline();  // the Store's listeners, in order
     void handle(const std::shared_ptr<Connection>& conn, const nlohmann::json& req);
     nlohmann::json session_json(const SessionRow& row) const;
     void record_config(const Status& outcome);
@@ -57,6 +58,7 @@ private:
     void cmd_holders(const std::shared_ptr<Connection>& conn, const nlohmann::json& req);
     void cmd_adopt(const std::shared_ptr<Connection>& conn, const nlohmann::json& req);
     void cmd_stop(const std::shared_ptr<Connection>& conn, const nlohmann::json& req);
+    void cmd_ui_settings(const std::shared_ptr<Connection>& conn, const nlohmann::json& req);
 
     DaemonOptions m_options;
     LockFile m_lock;

@@ -13,9 +13,7 @@ nlohmann::json without_counters(nlohmann::json row) {
 }  // namespace
 
 Watchers::Watchers(EventLoop& loop, Store& store, Hooks& hooks, SessionJson session_json)
-    : m_loop(loop), m_store(store), m_hooks(hooks), m_session_json(std::move(session_json)) {
-    store.add_listener([this](const Event& ev) { on_committed(ev); });
-}
+    : m_loop(loop), m_store(store), m_hooks(hooks), m_session_json(std::move(session_json)) {}
 
 Watchers::~Watchers() = default;
 

@@ -37,6 +37,10 @@ public:
     bool handle(const std::shared_ptr<Connection>& conn, const std::string& cmd, const nlohmann::json& req);
     size_t count() const { return m_watchers.size(); }
 
+    // The Store listener (the Daemon wires it, last in the pipeline): notices to the
+    // watch streams after each commit.
+    void on_committed(const Event& ev);
+
 private:
     struct Watcher {
         std::weak_ptr<Connection> conn;
@@ -46,7 +50,6 @@ private:
     void cmd_watch_screens(const std::shared_ptr<Connection>& conn, const nlohmann::json& req);
     // Resolves req[key] (an array of session references); an error names the bad one.
     Result<std::set<int64_t>> screen_set(const nlohmann::json& req, const char* key) const;
-    void on_committed(const Event& ev);
     void session_changed(int64_t session);
     void screen_changed(int64_t session, int64_t seq);
     void send_screen_notice(int64_t session);

@@ -1,23 +1,23 @@
 // The link thread: connect, watch, fold, fetch screens, reconnect, chime.
 #include "daemon_link.h"
 
-#include <sys/eventfd.h>
-#include <unistd.h>
-
 #include <atomic>
+#include <chrono>
 #include <cstdio>
-#include <deque>
 #include <map>
 
-#include "wire/client.h"
+#include "base/deadline_pool.h"
 #include "base/event_loop.h"
-#include "notify/plugin_host.h"
+#include "base/mailbox.h"
+#include "notifier/notifier_instance.h"
+#include "wire/client.h"
 
 namespace tether::ui {
 
 namespace {
 constexpr long k_first_retry_ms = 250;
 constexpr long k_max_retry_ms = 5000;
+constexpr long k_chime_timeout_ms = 5000;
 
 void say(const std::string& line) { std::fprintf(stderr, "tether-ui: %s\n", line.c_str()); }
 }  // namespace
@@ -25,25 +25,25 @@ void say(const std::string& line) { std::fprintf(stderr, "tether-ui: %s\n", line
 // Everything the link thread owns; the mutex guards what the window thread touches.
 struct DaemonLink::Io {
     LinkOptions options;
-    int wake_fd = -1;
 
     mutable std::mutex mutex;
     Model model;
     std::atomic<uint64_t> version{0};
     std::atomic<uint64_t> bells{0};
-    std::deque<nlohmann::json> outbox;  // from the window
     int64_t selected = 0;
-    bool selected_changed = false;
     std::set<int64_t> muted;
-    bool stop = false;
+
+    // Made on the window thread before the link thread starts; run there.
+    std::unique_ptr<EventLoop> loop;
+    std::unique_ptr<Mailbox> mailbox;  // the window's requests -> the link thread
 
     // Link thread only.
-    std::unique_ptr<EventLoop> loop;
-    std::unique_ptr<FdWatcher> wake_watcher, socket_watcher;
+    std::unique_ptr<FdWatcher> socket_watcher;
     std::unique_ptr<FdWatcher> dead_watcher;  // disconnected from inside its own callback
     std::unique_ptr<Timer> retry;
-    std::unique_ptr<PluginHost> plugins;
-    PluginHost::InstanceId sound = 0;
+    bool chime_tried = false;
+    std::shared_ptr<NotifierInstance> sound;
+    std::unique_ptr<DeadlinePool> chimes;  // sends off the link thread, 5 s each at most
     std::optional<Client> client;
     long retry_ms = k_first_retry_ms;
     int64_t next_id = 1;
@@ -54,9 +54,11 @@ struct DaemonLink::Io {
     void run();
     void changed(const std::function<void(Model&)>& fn);
     void connect();
+    void on_watch(const nlohmann::json& reply);
+    void on_settings(const nlohmann::json& reply);
+    void load_chime(const std::vector<std::string>& plugin_path);
     void disconnect(const std::string& why);
     void on_readable();
-    void on_wake();
     void send(nlohmann::json req, std::function<void(const nlohmann::json&)> on_reply = {});
     void subscribe(int64_t session);
     void fetch_screen();
@@ -74,31 +76,31 @@ void DaemonLink::Io::changed(const std::function<void(Model&)>& fn) {
 }
 
 void DaemonLink::Io::run() {
-    loop = std::make_unique<EventLoop>();
-    wake_watcher = std::make_unique<FdWatcher>(*loop, wake_fd, FdWatcher::Read, [this] { on_wake(); });
-    wake_watcher->enable();
     retry = std::make_unique<Timer>(*loop, [this] { connect(); });
-    if (!options.chime_plugin.empty()) {
-        plugins = std::make_unique<PluginHost>(*loop, PluginHostOptions{.search_path = plugin_search_path(options.plugin_path),
-                                                                        .threads = 1, .send_timeout_ms = 5000});
-        auto id = plugins->create(options.chime_plugin, options.chime_options, "tether-ui");
-        if (id) {
-            sound = *id;
-            say("chimes through the " + options.chime_plugin + " plugin");
-        } else {
-            say("no " + options.chime_plugin + " plugin (" + id.error().message + "); chimes ring the window's bell");
-        }
-    }
     connect();
-    loop->run();
-    // Teardown on this thread: the plugin host and watchers belong to the loop.
+    loop->run_until_stopped();
+    // Teardown on this thread: the chime's sends first, then what belongs to the loop.
+    chimes.reset();
+    sound.reset();
     socket_watcher.reset();
     dead_watcher.reset();
     client.reset();
-    plugins.reset();
     retry.reset();
-    wake_watcher.reset();
-    loop.reset();
+    mailbox.reset();
+}
+
+// The chime plugin, once the daemon has said where plugins are (its plugin_path).
+void DaemonLink::Io::load_chime(const std::vector<std::string>& plugin_path) {
+    if (std::exchange(chime_tried, true) || options.chime_plugin.empty()) return;
+    NotifierLibraries libraries(plugin_search_path(plugin_path));
+    auto instance = create_notifier(libraries, options.chime_plugin, options.chime_options, "tether-ui");
+    if (!instance) {
+        say("no " + options.chime_plugin + " plugin (" + instance.error().message + "); chimes ring the window's bell");
+        return;
+    }
+    sound = std::move(*instance);
+    chimes = std::make_unique<DeadlinePool>(1);
+    say("chimes through the " + options.chime_plugin + " plugin");
 }
 
 void DaemonLink::Io::connect() {
@@ -124,27 +126,42 @@ void DaemonLink::Io::connect() {
         selected_now = selected;
     }
     subscribed = selected_now;
+    send({{"cmd", "ui_settings"}}, [this](const nlohmann::json& r) { on_settings(r); });
     nlohmann::json req{{"cmd", "watch"}};
     if (selected_now) req["screens"] = {selected_now};
-    send(req, [this](const nlohmann::json& reply) {
-        if (!reply.value("ok", false)) {
-            // The selected session may be gone; watch without it.
-            subscribed = 0;
-            send({{"cmd", "watch"}}, [this](const nlohmann::json& r) {
-                changed([&](Model& m) {
-                    m.connected = r.value("ok", false);
-                    m.apply_snapshot(r);
-                });
+    send(req, [this](const nlohmann::json& reply) { on_watch(reply); });
+}
+
+void DaemonLink::Io::on_settings(const nlohmann::json& r) {
+    std::vector<std::string> terminal, plugin_path;
+    if (r.value("ok", false)) {
+        for (const auto& w : r.value("terminal", nlohmann::json::array()))
+            if (w.is_string()) terminal.push_back(w.get<std::string>());
+        for (const auto& d : r.value("plugin_path", nlohmann::json::array()))
+            if (d.is_string()) plugin_path.push_back(d.get<std::string>());
+    }
+    changed([&](Model& m) { m.terminal = terminal; });
+    load_chime(plugin_path);
+}
+
+void DaemonLink::Io::on_watch(const nlohmann::json& reply) {
+    if (!reply.value("ok", false)) {
+        // The selected session may be gone; watch without it.
+        subscribed = 0;
+        send({{"cmd", "watch"}}, [this](const nlohmann::json& r) {
+            changed([&](Model& m) {
+                m.connected = r.value("ok", false);
+                m.apply_snapshot(r);
             });
-            return;
-        }
-        changed([&](Model& m) {
-            m.connected = true;
-            m.link_error.clear();
-            m.apply_snapshot(reply);
         });
-        if (subscribed) fetch_screen();
+        return;
+    }
+    changed([&](Model& m) {
+        m.connected = true;
+        m.link_error.clear();
+        m.apply_snapshot(reply);
     });
+    if (subscribed) fetch_screen();
 }
 
 void DaemonLink::Io::disconnect(const std::string& why) {
@@ -240,24 +257,6 @@ void DaemonLink::Io::subscribe(int64_t session) {
     fetch_screen();
 }
 
-void DaemonLink::Io::on_wake() {
-    uint64_t n;
-    (void)!::read(wake_fd, &n, sizeof n);
-    std::deque<nlohmann::json> requests;
-    std::optional<int64_t> select;
-    {
-        std::lock_guard lock(mutex);
-        if (stop) {
-            loop->stop();
-            return;
-        }
-        requests.swap(outbox);
-        if (std::exchange(selected_changed, false)) select = selected;
-    }
-    if (select) subscribe(*select);
-    for (auto& r : requests) send(std::move(r));
-}
-
 void DaemonLink::Io::chime(const Transition& t, const SessionView& s) {
     {
         std::lock_guard lock(mutex);
@@ -272,26 +271,30 @@ void DaemonLink::Io::chime(const Transition& t, const SessionView& s) {
 }
 
 void DaemonLink::Io::ring(const Transition& t, const SessionView& s) {
-    std::string what = waiting_for(s);
     if (sound) {
-        NotifierMessage m;
-        m.idempotency_key = "tether-ui:" + std::to_string(t.session) + ":" + std::to_string(s.state_since_us);
-        m.time_ms = s.state_since_us / 1000;
-        m.rule = "tether-ui";
-        m.session_id = std::to_string(t.session);
-        m.session_name = s.name;
-        m.agent = s.agent;
-        m.state_from = t.from;
-        m.state_to = t.to;
-        m.kind = t.to == "needs_permission" ? "permission" : "question";
-        m.title = s.name + (t.to == "needs_permission" ? " needs your permission" : " has a question");
-        m.body = what;
-        m.tool = s.waiting_tool;
-        m.message = s.message;
+        Notification n;
+        n.time_ms = s.state_since_us / 1000;
+        n.rule = "tether-ui";
+        n.session = t.session;
+        n.session_name = s.name;
+        n.agent = s.agent;
+        n.from = t.from;
+        n.to = t.to;
+        n.kind = t.to == "needs_permission" ? "permission" : "question";
+        n.title = s.name + (t.to == "needs_permission" ? " needs your permission" : " has a question");
+        n.body = waiting_for(s);
+        n.tool = s.waiting_tool;
+        n.message = s.message;
+        std::string key = "tether-ui:" + std::to_string(t.session) + ":" + std::to_string(s.state_since_us);
         say("chime for " + s.name + " (" + t.to + ") through the " + options.chime_plugin + " plugin");
-        plugins->deliver(sound, std::move(m), [](DeliveryResult r) {
-            if (!r.ok()) say("chime plugin: " + r.error);
-        });
+        chimes->submit(
+            [sound = sound, n = std::move(n), key] {
+                if (auto r = sound->send(n, key, 1); !r.ok()) say("chime plugin: " + r.error);
+            },
+            std::chrono::milliseconds(k_chime_timeout_ms),
+            [](bool in_time) {
+                if (!in_time) say("chime plugin: timed out after " + std::to_string(k_chime_timeout_ms) + " ms");
+            });
         return;
     }
     say("chime for " + s.name + " (" + t.to + ") with the bell");
@@ -301,19 +304,15 @@ void DaemonLink::Io::ring(const Transition& t, const SessionView& s) {
 
 DaemonLink::DaemonLink(LinkOptions options) : m_io(std::make_unique<Io>()) {
     m_io->options = std::move(options);
-    m_io->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    m_io->loop = std::make_unique<EventLoop>();
+    m_io->mailbox = std::make_unique<Mailbox>(*m_io->loop, "tether-ui link");
     m_thread = std::thread([io = m_io.get()] { io->run(); });
 }
 
 DaemonLink::~DaemonLink() {
-    {
-        std::lock_guard lock(m_io->mutex);
-        m_io->stop = true;
-    }
-    uint64_t one = 1;
-    (void)!::write(m_io->wake_fd, &one, sizeof one);
+    m_io->mailbox->post([io = m_io.get()] { io->loop->stop(); });
     m_thread.join();
-    ::close(m_io->wake_fd);
+    m_io->loop.reset();
 }
 
 Model DaemonLink::model() const {
@@ -328,10 +327,8 @@ void DaemonLink::request(nlohmann::json req) {
     {
         std::lock_guard lock(m_io->mutex);
         m_io->model.last_error.clear();
-        m_io->outbox.push_back(std::move(req));
     }
-    uint64_t one = 1;
-    (void)!::write(m_io->wake_fd, &one, sizeof one);
+    m_io->mailbox->post([io = m_io.get(), req = std::move(req)] { io->send(req); });
 }
 
 void DaemonLink::select(int64_t session) {
@@ -339,10 +336,8 @@ void DaemonLink::select(int64_t session) {
         std::lock_guard lock(m_io->mutex);
         if (m_io->selected == session) return;
         m_io->selected = session;
-        m_io->selected_changed = true;
     }
-    uint64_t one = 1;
-    (void)!::write(m_io->wake_fd, &one, sizeof one);
+    m_io->mailbox->post([io = m_io.get(), session] { io->subscribe(session); });
 }
 
 void DaemonLink::set_muted(std::set<int64_t> sessions) {

@@ -1,11 +1,13 @@
-// DaemonLink: tether-ui's connection to tetherd, on its own thread (a libevent loop from
-// daemon_core) so the window never blocks on a socket. It connects, sends `watch`, folds
-// the snapshot and the notices into a Model, fetches the selected session's screen when
-// told it changed, runs the window's requests, reconnects with backoff when the daemon
-// goes away, and chimes once per transition into a needs-you state (through the sound
-// notifier plugin when one loads, else by asking the window to ring; never in the rules'
-// quiet hours or for a muted session). After every change it calls wake() (from its
-// thread), which the window turns into glfwPostEmptyEvent.
+// DaemonLink: tether-ui's connection to tetherd, on its own thread (a libevent loop; the
+// wire library's Client for framing) so the window never blocks on a socket. It connects,
+// sends `watch`, folds the snapshot and the notices into a Model, asks `ui_settings` for
+// what the window takes from the daemon's configuration, fetches the selected session's
+// screen when told it changed, runs the window's requests (posted to its loop's Mailbox),
+// reconnects with backoff when the daemon goes away, and chimes once per transition into
+// a needs-you state (through the sound notifier plugin, loaded with the notifier library,
+// when one loads; else by asking the window to ring; never in the rules' quiet hours or
+// for a muted session). After every change it calls wake() (from its thread), which the
+// window turns into glfwPostEmptyEvent.
 #pragma once
 
 #include <cstdint>
@@ -27,7 +29,6 @@ namespace tether::ui {
 
 struct LinkOptions {
     Paths paths;
-    std::vector<std::string> plugin_path;  // extra plugin directories (the config's)
     // The notifier plugin that chimes (a name or a path; "" for none: the window rings
     // its bell), and its options.
     std::string chime_plugin = "sound";

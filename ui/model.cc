@@ -1,19 +1,11 @@
 // Folding the watch stream into the model.
 #include "model.h"
 
+#include "base/json_fields.h"
+
 namespace tether::ui {
 
 namespace {
-
-std::string str(const nlohmann::json& j, const char* key) {
-    auto it = j.find(key);
-    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-int64_t num(const nlohmann::json& j, const char* key) {
-    auto it = j.find(key);
-    return it != j.end() && it->is_number_integer() ? it->get<int64_t>() : 0;
-}
 
 // 0-255: palette; "#rrggbb": direct colour; absent: default.
 int color(const nlohmann::json& run, const char* key) {
@@ -36,7 +28,7 @@ std::string waiting_for(const SessionView& s) {
         std::string what;
         if (s.waiting_input.is_object()) {
             for (const char* key : {"command", "file_path", "path", "url", "pattern", "prompt"})
-                if (auto v = str(s.waiting_input, key); !v.empty()) {
+                if (auto v = json_text(s.waiting_input, key); !v.empty()) {
                     what = v;
                     break;
                 }
@@ -49,14 +41,14 @@ std::string waiting_for(const SessionView& s) {
 
 SessionView session_from_json(const nlohmann::json& j) {
     SessionView s;
-    s.id = num(j, "id");
-    s.name = str(j, "name");
-    s.agent = str(j, "agent");
-    s.state = str(j, "state");
-    s.state_since_us = num(j, "state_since_us");
-    s.waiting_tool = str(j, "waiting_tool");
+    s.id = json_int(j, "id");
+    s.name = json_text(j, "name");
+    s.agent = json_text(j, "agent");
+    s.state = json_text(j, "state");
+    s.state_since_us = json_int(j, "state_since_us");
+    s.waiting_tool = json_text(j, "waiting_tool");
     if (auto it = j.find("waiting_input"); it != j.end()) s.waiting_input = *it;
-    s.message = str(j, "message");
+    s.message = json_text(j, "message");
     s.live = s.state != "exited" && s.state != "failed";
     s.external = j.value("external", false);
     return s;
@@ -64,9 +56,9 @@ SessionView session_from_json(const nlohmann::json& j) {
 
 PendingView pending_from_json(const nlohmann::json& j) {
     PendingView p;
-    p.request = num(j, "request");
-    p.session = num(j, "session");
-    p.tool = str(j, "tool");
+    p.request = json_int(j, "request");
+    p.session = json_int(j, "session");
+    p.tool = json_text(j, "tool");
     if (auto it = j.find("tool_input"); it != j.end()) p.tool_input = *it;
     return p;
 }
@@ -85,7 +77,7 @@ void Model::apply_snapshot(const nlohmann::json& reply) {
 }
 
 std::optional<Transition> Model::apply_notice(const nlohmann::json& notice) {
-    std::string event = str(notice, "event");
+    std::string event = json_text(notice, "event");
     if (event == "session") {
         SessionView s = session_from_json(notice.value("session", nlohmann::json::object()));
         if (s.id == 0) return std::nullopt;
@@ -97,12 +89,12 @@ std::optional<Transition> Model::apply_notice(const nlohmann::json& notice) {
         // Notices are upserts and may repeat what the snapshot held: only a change counts.
         if (needs_you(to) && from != to) return Transition{id, from, to};
     } else if (event == "pending") {
-        std::string change = str(notice, "change");
+        std::string change = json_text(notice, "change");
         if (change == "added") {
             PendingView p = pending_from_json(notice.value("pending", nlohmann::json::object()));
             if (p.request) pending[p.request] = std::move(p);
         } else if (change == "decided") {
-            pending.erase(num(notice, "request"));
+            pending.erase(json_int(notice, "request"));
         }
     }
     return std::nullopt;
@@ -110,9 +102,9 @@ std::optional<Transition> Model::apply_notice(const nlohmann::json& notice) {
 
 void Model::apply_screen(const nlohmann::json& reply) {
     ScreenView v;
-    v.session = num(reply, "session");
+    v.session = json_int(reply, "session");
     if (!reply.value("ok", false)) {
-        v.error = str(reply, "error");
+        v.error = json_text(reply, "error");
         screen = std::move(v);
         return;
     }
@@ -124,7 +116,7 @@ void Model::apply_screen(const nlohmann::json& reply) {
     for (const auto& row : reply.value("cells", nlohmann::json::array())) {
         auto& out = v.cells.emplace_back();
         for (const auto& run : row)
-            out.push_back({str(run, "t"), run.value("n", 0), color(run, "fg"), color(run, "bg"), run.value("a", 0)});
+            out.push_back({json_text(run, "t"), run.value("n", 0), color(run, "fg"), color(run, "bg"), run.value("a", 0)});
     }
     screen = std::move(v);
 }

@@ -32,7 +32,7 @@ struct PendingView {
 };
 
 // One run of a screen row: text, columns covered, colours (palette index, 0xRRGGBB | 1<<24
-// for direct colour, or -1 for the default) and attribute bits (daemon/screen_cells.h).
+// for direct colour, or -1 for the default) and attribute bits (wire/screen_cells_format.h).
 struct ScreenRunView {
     std::string text;
     int cols = 0;
@@ -67,6 +67,7 @@ struct Model {
     std::map<int64_t, PendingView> pending;  // by request
     std::optional<ScreenView> screen;
     std::string last_error;  // of the last action (approve, send, ...)
+    std::vector<std::string> terminal;  // what Attach runs: the daemon's ui.terminal (ui_settings)
 
     // The watch reply. Returns no transitions: a state the user already had is no news.
     void apply_snapshot(const nlohmann::json& reply);

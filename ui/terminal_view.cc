@@ -4,7 +4,7 @@
 #include <GLFW/glfw3.h>
 #include <imgui.h>
 
-#include "terminal/screen_cells.h"
+#include "wire/screen_cells_format.h"
 
 namespace tether::ui {
 

@@ -3,9 +3,7 @@
 
 namespace tether {
 
-AgentTracker::AgentTracker(EventLoop&, Store& store) : m_store(store) {
-    store.add_listener([this](const Event& ev) { on_committed(ev); });
-}
+AgentTracker::AgentTracker(EventLoop&, Store& store) : m_store(store) {}
 
 const AgentStatus* AgentTracker::status(int64_t session) const {
     auto it = m_status.find(session);

@@ -29,8 +29,11 @@ public:
     // session's logged events (the reducer is pure), appending nothing.
     Status restore(int64_t session);
 
-private:
+    // The Store listener (the Daemon wires it, in the pipeline's order): each committed
+    // event of a session through the reducer; a transition appends StateChanged.
     void on_committed(const Event& ev);
+
+private:
     void notify_waiters(int64_t session, const std::string& state, bool final);
 
     Store& m_store;

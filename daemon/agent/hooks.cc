@@ -47,20 +47,20 @@ std::string pre_tool_use_answer(const PermissionDecision& d) {
     return dump_json({{"hookSpecificOutput", out}});
 }
 
-Hooks::Hooks(EventLoop& loop, Store& store, AgentTracker& tracker) : m_loop(loop), m_store(store), m_tracker(tracker) {
+Hooks::Hooks(EventLoop& loop, Store& store, AgentTracker& tracker) : m_loop(loop), m_store(store), m_tracker(tracker) {}
+
+void Hooks::on_committed(const Event& ev) {
     // A wait ends with its session: the agent moved on (answered in its terminal, or exited).
-    store.add_listener([this](const Event& ev) {
-        if (ev.kind != EventKind::StateChanged && ev.kind != EventKind::SessionExited) return;
-        auto j = ev.json();
-        std::string to = ev.kind == EventKind::SessionExited ? "exited" : j.value("to", "");
-        if (to == "needs_permission") return;
-        // Only what happened after the request ends it, not a late transition of before.
-        int64_t cause = ev.kind == EventKind::SessionExited ? ev.seq : j.value("cause", int64_t{0});
-        std::vector<int64_t> stale;
-        for (auto& [id, p] : m_pending)
-            if (p->session == ev.session && cause > id) stale.push_back(id);
-        for (int64_t id : stale) resolve(id, {"ask", "", "agent", false});
-    });
+    if (ev.kind != EventKind::StateChanged && ev.kind != EventKind::SessionExited) return;
+    auto j = ev.json();
+    std::string to = ev.kind == EventKind::SessionExited ? "exited" : j.value("to", "");
+    if (to == "needs_permission") return;
+    // Only what happened after the request ends it, not a late transition of before.
+    int64_t cause = ev.kind == EventKind::SessionExited ? ev.seq : j.value("cause", int64_t{0});
+    std::vector<int64_t> stale;
+    for (auto& [id, p] : m_pending)
+        if (p->session == ev.session && cause > id) stale.push_back(id);
+    for (int64_t id : stale) resolve(id, {"ask", "", "agent", false});
 }
 
 Hooks::~Hooks() = default;

@@ -50,6 +50,10 @@ public:
     // The request still pending that the PermissionRequest hook hook_seq raised, or 0.
     int64_t pending_request_for_hook(int64_t hook_seq) const;
 
+    // The Store listener (the Daemon wires it, in the pipeline's order): a state change
+    // after a request, or the session's end, ends its wait with "ask".
+    void on_committed(const Event& ev);
+
 private:
     struct Pending;
     void on_payload(const std::shared_ptr<Connection>& conn, const nlohmann::json& req, std::string_view bytes);

@@ -18,6 +18,7 @@ public:
     EventLoop& operator=(const EventLoop&) = delete;
 
     int run();   // until stop() or nothing is left to wait for
+    int run_until_stopped();  // until stop(), even with nothing to wait for (work comes by Mailbox)
     void stop();  // from a callback on the loop thread
     event_base* base() const { return m_base; }
 

@@ -3,9 +3,9 @@
 
 #include <algorithm>
 
-#include "state/agent_state.h"
 #include "base/log.h"
-#include "wire/protocol.h"
+#include "log/fact_queries.h"
+#include "state/agent_state.h"
 
 namespace tether {
 
@@ -13,8 +13,7 @@ struct Notifications::Pending {
     int64_t session = 0;
     std::string rule;
     std::string state;  // the escalation holds while the session stays in it
-    std::vector<std::string> notifiers;
-    nlohmann::json message;
+    std::vector<std::pair<std::string, Notification>> messages;  // by notifier, in the rule's order
     int64_t cause = 0;
     std::unique_ptr<Timer> timer;
 };
@@ -23,11 +22,10 @@ Notifications::Notifications(EventLoop& loop, Store& store, Hooks& hooks, Plugin
                              std::function<bool(int64_t)> attached, OutboxOptions outbox)
     : m_loop(loop), m_store(store), m_hooks(hooks), m_plugins(plugins), m_attached(std::move(attached)),
       m_outbox(loop, store,
-               [this](const std::string& n, const nlohmann::json& m, int64_t key, int attempt, Outbox::SendDone done) {
+               [this](const std::string& n, const Notification& m, int64_t key, int attempt, Outbox::SendDone done) {
                    send(n, m, key, attempt, std::move(done));
                },
                outbox) {
-    store.add_listener([this](const Event& ev) { on_committed(ev); });
     hooks.set_policy([this](const SessionRow& row, const nlohmann::json& payload) { return decide(row, payload); });
     plugins.on_event([this](const PluginEvent& e) {
         m_store.append(make_json_event(0, EventKind::NotifierReported,
@@ -67,20 +65,11 @@ Status Notifications::configure(const RuleConfig& rules) {
 
 Result<size_t> Notifications::resume() {
     // Escalations of sessions that did not survive the restart are over.
-    auto q = m_store.log().db().prepare(
-        "SELECT s.seq, s.session FROM events s WHERE s.kind >= 21 AND s.kind = 24 AND NOT EXISTS ("
-        " SELECT 1 FROM events c WHERE c.kind >= 21 AND c.kind = 25 AND json_extract(CAST(c.payload AS TEXT), '$.escalation') = s.seq)"
-        " AND NOT EXISTS (SELECT 1 FROM events n WHERE n.kind >= 21 AND n.kind = 21 AND json_extract(CAST(n.payload AS TEXT), '$.escalation_of') = s.seq)");
-    if (!q) return q.error();
-    std::vector<std::pair<int64_t, int64_t>> open;
-    for (;;) {
-        auto row = q->step();
-        if (!row) return row.error();
-        if (!*row) break;
-        open.emplace_back(q->column_int(0), q->column_int(1));
-    }
-    for (auto [seq, session] : open)
-        m_store.append(make_json_event(session, EventKind::EscalationCancelled, {{"escalation", seq}, {"reason", "daemon restarted"}}));
+    auto open = open_facts(m_store.log(), EventKind::EscalationScheduled,
+                           {{EventKind::EscalationCancelled, "escalation", ""}, {EventKind::NotificationQueued, "escalation_of", ""}});
+    if (!open) return open.error();
+    for (const OpenFact& f : *open)
+        m_store.append(make_json_event(f.session, EventKind::EscalationCancelled, {{"escalation", f.seq}, {"reason", "daemon restarted"}}));
     return m_outbox.resume();
 }
 
@@ -163,31 +152,33 @@ void Notifications::on_state_changed(const Event& ev) {
     for (const RuleAction& a : evaluate(m_rules, t, m_memory, ev.time_us)) {
         switch (a.kind) {
         case ActionKind::notify:
-            for (const auto& n : a.notifiers) m_outbox.enqueue(ev.session, a.rule, n, ev.seq, 0, message_to(message_for(t, a, ev), n));
+            for (const auto& n : a.notifiers) m_outbox.enqueue(ev.session, a.rule, n, ev.seq, 0, message_for(t, a, ev, n));
             break;
-        case ActionKind::escalate_later: {
-            const Event& s = m_store.append(make_json_event(
-                ev.session, EventKind::EscalationScheduled,
-                {{"rule", a.rule}, {"cause", ev.seq}, {"due_us", ev.time_us + a.after_us}, {"notifiers", a.notifiers}, {"state", t.to}}));
-            auto p = std::make_unique<Pending>();
-            p->session = ev.session;
-            p->rule = a.rule;
-            p->state = t.to;
-            p->notifiers = a.notifiers;
-            p->message = message_for(t, a, ev);
-            p->cause = ev.seq;
-            int64_t seq = s.seq;
-            p->timer = std::make_unique<Timer>(m_loop, [this, seq] { fire_escalation(seq); });
-            p->timer->arm_ms(static_cast<long>(a.after_us / 1000));
-            m_escalations[seq] = std::move(p);
+        case ActionKind::escalate_later:
+            schedule_escalation(ev, t, a);
             break;
-        }
         case ActionKind::answer:  // given at request time through decide()
         case ActionKind::suppressed:
             if (a.kind == ActionKind::suppressed) log_info("rule " + a.rule + ": " + a.why);
             break;
         }
     }
+}
+
+void Notifications::schedule_escalation(const Event& ev, const Transition& t, const RuleAction& a) {
+    const Event& s = m_store.append(make_json_event(
+        ev.session, EventKind::EscalationScheduled,
+        {{"rule", a.rule}, {"cause", ev.seq}, {"due_us", ev.time_us + a.after_us}, {"notifiers", a.notifiers}, {"state", t.to}}));
+    auto p = std::make_unique<Pending>();
+    p->session = ev.session;
+    p->rule = a.rule;
+    p->state = t.to;
+    for (const auto& n : a.notifiers) p->messages.emplace_back(n, message_for(t, a, ev, n));
+    p->cause = ev.seq;
+    int64_t seq = s.seq;
+    p->timer = std::make_unique<Timer>(m_loop, [this, seq] { fire_escalation(seq); });
+    p->timer->arm_ms(static_cast<long>(a.after_us / 1000));
+    m_escalations[seq] = std::move(p);
 }
 
 void Notifications::cancel_escalations(int64_t session, const std::string& reason, const std::string& unless_state) {
@@ -210,76 +201,30 @@ void Notifications::fire_escalation(int64_t seq) {
         m_store.append(make_json_event(p->session, EventKind::EscalationCancelled, {{"escalation", seq}, {"reason", "quiet hours: " + why}}));
         return;
     }
-    nlohmann::json message = p->message;
-    message["escalation"] = true;
-    for (const auto& n : p->notifiers) m_outbox.enqueue(p->session, p->rule, n, p->cause, seq, message_to(message, n));
+    for (auto& [notifier, message] : p->messages) {
+        message.escalation = true;
+        m_outbox.enqueue(p->session, p->rule, notifier, p->cause, seq, message);
+    }
 }
 
-nlohmann::json Notifications::message_for(const Transition& t, const RuleAction& a, const Event& cause) const {
-    std::string kind = t.to == agent_state::needs_permission ? "permission"
-                       : t.to == agent_state::needs_answer ? "question"
-                       : t.to == agent_state::idle ? "done"
-                       : t.to == agent_state::exited ? "exited" : t.to;
-    nlohmann::json m{{"rule", a.rule},           {"kind", kind},         {"title", a.title},
-                     {"body", a.message},        {"session", t.session_id}, {"session_name", t.session_name},
-                     {"agent", t.agent},         {"from", t.from},       {"to", t.to},
-                     {"tool", t.tool},           {"tool_input", t.tool_input}, {"message", t.question.empty() ? t.message : t.question},
-                     {"cwd", t.cwd},             {"time_ms", cause.time_us / 1000}, {"rule_options", rule_options(a.rule)}};
+Notification Notifications::message_for(const Transition& t, const RuleAction& a, const Event& cause,
+                                        const std::string& notifier) const {
+    Notification n = notification_for(m_rules, t, a, notifier, cause.time_us);
     // The request a notifier's Approve/Deny answers: the one the PermissionRequest hook
     // that caused this transition raised, if it still waits.
-    if (kind == "permission")
-        if (int64_t request = m_hooks.pending_request_for_hook(cause.json().value("cause", int64_t{0})))
-            m["permission_request"] = request;
-    return m;
+    if (n.kind == "permission") n.permission_request = m_hooks.pending_request_for_hook(cause.json().value("cause", int64_t{0}));
+    return n;
 }
 
-// The rule's per-notifier options, {notifier: {key: value}}; message_to keeps one's.
-nlohmann::json Notifications::rule_options(const std::string& rule) const {
-    nlohmann::json all = nlohmann::json::object();
-    for (const Rule& r : m_rules.rules)
-        if (r.name == rule)
-            for (const auto& [notifier, options] : r.notifier_options) all[notifier] = options;
-    return all;
-}
-
-// The message for one notifier: only its own per-rule options (the rule's, by notifier).
-nlohmann::json Notifications::message_to(nlohmann::json message, const std::string& notifier) {
-    nlohmann::json options = nlohmann::json::object();
-    if (auto all = message.find("rule_options"); all != message.end() && all->contains(notifier)) options = (*all)[notifier];
-    message["rule_options"] = options;
-    return message;
-}
-
-void Notifications::send(const std::string& notifier, const nlohmann::json& m, int64_t key, int attempt, Outbox::SendDone done) {
+void Notifications::send(const std::string& notifier, const Notification& m, int64_t key, int attempt, Outbox::SendDone done) {
     auto it = m_instances.find(notifier);
     if (it == m_instances.end()) {
         // The notifier left the configuration: nothing can deliver this any more.
         done(false, false, "notifier " + notifier + " is not configured");
         return;
     }
-    NotifierMessage msg;
-    msg.idempotency_key = std::to_string(key);
-    msg.attempt = static_cast<uint32_t>(attempt);
-    msg.time_ms = m.value("time_ms", int64_t{0});
-    msg.rule = m.value("rule", "");
-    msg.session_id = std::to_string(m.value("session", int64_t{0}));
-    msg.session_name = m.value("session_name", "");
-    msg.agent = m.value("agent", "");
-    msg.state_from = m.value("from", "");
-    msg.state_to = m.value("to", "");
-    msg.kind = m.value("kind", "");
-    msg.title = m.value("title", "");
-    msg.body = m.value("body", "");
-    msg.tool = m.value("tool", "");
-    auto input = m.find("tool_input");
-    msg.tool_input_json = input == m.end() || input->is_null() ? "" : dump_json(*input);
-    msg.cwd = m.value("cwd", "");
-    msg.message = m.value("message", "");
-    if (auto options = m.find("rule_options"); options != m.end() && options->is_object())
-        for (const auto& [k, v] : options->items())
-            if (v.is_string()) msg.rule_options.emplace_back(k, v.get<std::string>());
-    msg.permission_request = m.value("permission_request", int64_t{0});
-    m_plugins.deliver(it->second, std::move(msg), [done = std::move(done)](DeliveryResult r) { done(r.ok(), r.retryable(), r.error); });
+    m_plugins.deliver(it->second, m, std::to_string(key), static_cast<uint32_t>(attempt),
+                      [done = std::move(done)](DeliveryResult r) { done(r.ok(), r.retryable(), r.error); });
 }
 
 }  // namespace tether

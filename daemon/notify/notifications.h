@@ -35,16 +35,20 @@ public:
     // For `tether rules test`: the verdicts for a transition, nothing sent.
     std::vector<RuleVerdict> dry_run(const Transition& t) const;
 
+    // The Store listeners (the Daemon wires them, in the pipeline's order): the outbox's
+    // (a queued notification is delivered), then this one (state changes run the rules;
+    // acknowledgements, answers and ends cancel escalations).
+    Outbox& outbox() { return m_outbox; }
+    void on_committed(const Event& ev);
+
 private:
     struct Pending;  // an escalation waiting for its time
-    void on_committed(const Event& ev);
     void on_state_changed(const Event& ev);
+    void schedule_escalation(const Event& ev, const Transition& t, const RuleAction& a);
     void cancel_escalations(int64_t session, const std::string& reason, const std::string& unless_state = "");
     void fire_escalation(int64_t scheduled_seq);
-    void send(const std::string& notifier, const nlohmann::json& message, int64_t key, int attempt, Outbox::SendDone done);
-    nlohmann::json message_for(const Transition& t, const RuleAction& a, const Event& cause) const;
-    nlohmann::json rule_options(const std::string& rule) const;
-    static nlohmann::json message_to(nlohmann::json message, const std::string& notifier);
+    void send(const std::string& notifier, const Notification& message, int64_t key, int attempt, Outbox::SendDone done);
+    Notification message_for(const Transition& t, const RuleAction& a, const Event& cause, const std::string& notifier) const;
     std::optional<PermissionDecision> decide(const SessionRow& row, const nlohmann::json& payload);
     void on_plugin_decision(const PluginDecision& d);
 

@@ -2,13 +2,14 @@
 #include "notify/outbox.h"
 
 #include "base/log.h"
+#include "log/fact_queries.h"
 
 namespace tether {
 
 struct Outbox::Item {
     int64_t session = 0;
     std::string notifier;
-    nlohmann::json message;
+    Notification message;
     int attempts = 0;  // finished attempts
     int64_t started_us = 0;
     bool sending = false;
@@ -16,15 +17,13 @@ struct Outbox::Item {
 };
 
 Outbox::Outbox(EventLoop& loop, Store& store, Sender sender, OutboxOptions options)
-    : m_loop(loop), m_store(store), m_sender(std::move(sender)), m_options(options) {
-    store.add_listener([this](const Event& ev) { on_committed(ev); });
-}
+    : m_loop(loop), m_store(store), m_sender(std::move(sender)), m_options(options) {}
 
 Outbox::~Outbox() = default;
 
 int64_t Outbox::enqueue(int64_t session, const std::string& rule, const std::string& notifier, int64_t cause,
-                        int64_t escalation_of, const nlohmann::json& message) {
-    nlohmann::json fact{{"rule", rule}, {"notifier", notifier}, {"cause", cause}, {"message", message}};
+                        int64_t escalation_of, const Notification& message) {
+    nlohmann::json fact{{"rule", rule}, {"notifier", notifier}, {"cause", cause}, {"message", notification_json(message)}};
     if (escalation_of) fact["escalation_of"] = escalation_of;
     return m_store.append(make_json_event(session, EventKind::NotificationQueued, fact)).seq;
 }
@@ -35,38 +34,28 @@ void Outbox::on_committed(const Event& ev) {
     auto item = std::make_unique<Item>();
     item->session = ev.session;
     item->notifier = j.value("notifier", "");
-    item->message = j.value("message", nlohmann::json::object());
+    item->message = notification_from_json(j.value("message", nlohmann::json::object()));
     m_items[ev.seq] = std::move(item);
     start(ev.seq);
 }
 
 Result<size_t> Outbox::resume() {
     // Queued, and neither sent nor finally failed: the log is the outbox.
-    auto q = m_store.log().db().prepare(
-        // "kind >= 21" lets SQLite use the partial index events_attention.
-        "SELECT q.seq, q.session, CAST(q.payload AS TEXT), "
-        "  (SELECT count(*) FROM events f WHERE f.kind >= 21 AND f.kind = 23 AND json_extract(CAST(f.payload AS TEXT), '$.queued') = q.seq) "
-        "FROM events q WHERE q.kind >= 21 AND q.kind = 21 AND NOT EXISTS ("
-        "  SELECT 1 FROM events d WHERE d.kind >= 21 AND (d.kind = 22 OR (d.kind = 23 AND json_extract(CAST(d.payload AS TEXT), '$.final') = 1))"
-        "  AND json_extract(CAST(d.payload AS TEXT), '$.queued') = q.seq) ORDER BY q.seq");
-    if (!q) return q.error();
-    std::vector<int64_t> keys;
-    for (;;) {
-        auto row = q->step();
-        if (!row) return row.error();
-        if (!*row) break;
-        int64_t key = q->column_int(0);
-        auto j = nlohmann::json::parse(q->column_text(2), nullptr, false);
+    auto open = open_facts(m_store.log(), EventKind::NotificationQueued,
+                           {{EventKind::NotificationSent, "queued", ""}, {EventKind::NotificationFailed, "queued", "final"}},
+                           FactRef{EventKind::NotificationFailed, "queued", ""});
+    if (!open) return open.error();
+    for (const OpenFact& f : *open) {
+        auto j = nlohmann::json::parse(f.payload, nullptr, false);
         auto item = std::make_unique<Item>();
-        item->session = q->column_int(1);
+        item->session = f.session;
         item->notifier = j.is_object() ? j.value("notifier", "") : "";
-        item->message = j.is_object() ? j.value("message", nlohmann::json::object()) : nlohmann::json::object();
-        item->attempts = static_cast<int>(q->column_int(3));
-        m_items[key] = std::move(item);
-        keys.push_back(key);
+        item->message = notification_from_json(j.is_object() ? j.value("message", nlohmann::json::object()) : nlohmann::json());
+        item->attempts = static_cast<int>(f.counted);
+        m_items[f.seq] = std::move(item);
     }
-    for (int64_t key : keys) start(key);
-    return keys.size();
+    for (const OpenFact& f : *open) start(f.seq);
+    return open->size();
 }
 
 long Outbox::backoff_ms(int attempt) {

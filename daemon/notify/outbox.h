@@ -14,9 +14,8 @@
 #include <random>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
 #include "base/event_loop.h"
+#include "notifier/notification.h"
 #include "state/store.h"
 
 namespace tether {
@@ -32,7 +31,7 @@ public:
     // done: ok; else whether to retry, and the error text (never a secret).
     using SendDone = std::function<void(bool ok, bool retryable, const std::string& error)>;
     // Must not block: it hands the work to another thread and calls done on the loop.
-    using Sender = std::function<void(const std::string& notifier, const nlohmann::json& message, int64_t key,
+    using Sender = std::function<void(const std::string& notifier, const Notification& message, int64_t key,
                                       int attempt, SendDone done)>;
 
     Outbox(EventLoop& loop, Store& store, Sender sender, OutboxOptions options = {});
@@ -41,14 +40,17 @@ public:
     // Appends NotificationQueued; delivery starts once it is committed. escalation_of:
     // the EscalationScheduled seq this fulfils, 0 for a first notification.
     int64_t enqueue(int64_t session, const std::string& rule, const std::string& notifier, int64_t cause,
-                    int64_t escalation_of, const nlohmann::json& message);
+                    int64_t escalation_of, const Notification& message);
     // At start-up: re-queues (in memory) every delivery the log does not show finished.
     Result<size_t> resume();
     size_t in_flight() const { return m_items.size(); }
 
+    // The Store listener (the Daemon wires it, in the pipeline's order): a committed
+    // NotificationQueued starts its delivery.
+    void on_committed(const Event& ev);
+
 private:
     struct Item;
-    void on_committed(const Event& ev);
     void start(int64_t key);
     void finished(int64_t key, bool ok, bool retryable, const std::string& error);
     long backoff_ms(int attempt);

@@ -15,6 +15,7 @@ struct Harness {
     std::unique_ptr<Store> store;
     std::vector<std::pair<int64_t, int>> calls;  // (key, attempt)
     std::function<void(Outbox::SendDone)> behaviour = [](Outbox::SendDone done) { done(true, false, ""); };
+    Outbox* listening = nullptr;  // the outbox the store's commits go to, as the Daemon wires it
 
     Harness() { open(); }
     void open() {
@@ -22,9 +23,13 @@ struct Harness {
         REQUIRE(log);
         store = std::make_unique<Store>(loop, std::move(*log), StoreOptions{.flush_interval_ms = 1});
         REQUIRE(store->load());
+        store->add_listener([this](const Event& ev) {
+            if (listening) listening->on_committed(ev);
+        });
     }
+    Outbox& listen(Outbox& o) { return *(listening = &o); }
     Outbox::Sender sender() {
-        return [this](const std::string&, const nlohmann::json&, int64_t key, int attempt, Outbox::SendDone done) {
+        return [this](const std::string&, const Notification&, int64_t key, int attempt, Outbox::SendDone done) {
             calls.emplace_back(key, attempt);
             behaviour(std::move(done));
         };
@@ -61,7 +66,8 @@ struct Harness {
 TEST_CASE("a queued notification is delivered once, with its seq as the idempotency key") {
     Harness h;
     Outbox outbox(h.loop, *h.store, h.sender(), OutboxOptions{.max_attempts = 3, .base_backoff_ms = 1, .max_backoff_ms = 2});
-    int64_t key = outbox.enqueue(1, "rule", "fake", 0, 0, {{"title", "hi"}});
+    h.listen(outbox);
+    int64_t key = outbox.enqueue(1, "rule", "fake", 0, 0, Notification{.title = "hi"});
     h.run_until([&] { return !h.events(EventKind::NotificationSent).empty(); });
     REQUIRE(h.calls.size() == 1);
     CHECK(h.calls[0] == std::make_pair(key, 1));
@@ -79,7 +85,8 @@ TEST_CASE("retryable failures are retried with backoff until success") {
         else done(true, false, "");
     };
     Outbox outbox(h.loop, *h.store, h.sender(), OutboxOptions{.max_attempts = 5, .base_backoff_ms = 1, .max_backoff_ms = 4});
-    int64_t key = outbox.enqueue(1, "rule", "fake", 0, 0, {});
+    h.listen(outbox);
+    int64_t key = outbox.enqueue(1, "rule", "fake", 0, 0, Notification{});
     h.run_until([&] { return !h.events(EventKind::NotificationSent).empty(); });
     auto failed = h.events(EventKind::NotificationFailed);
     REQUIRE(failed.size() == 2);
@@ -95,14 +102,15 @@ TEST_CASE("a permanent failure, or the last attempt, is final") {
     Harness h;
     h.behaviour = [](Outbox::SendDone done) { done(false, false, "bad request"); };
     Outbox outbox(h.loop, *h.store, h.sender(), OutboxOptions{.max_attempts = 5, .base_backoff_ms = 1, .max_backoff_ms = 2});
-    outbox.enqueue(1, "rule", "fake", 0, 0, {});
+    h.listen(outbox);
+    outbox.enqueue(1, "rule", "fake", 0, 0, Notification{});
     h.run_until([&] { return !h.events(EventKind::NotificationFailed).empty(); });
     auto failed = h.events(EventKind::NotificationFailed);
     REQUIRE(failed.size() == 1);
     CHECK(failed[0].json()["final"] == true);
 
     h.behaviour = [](Outbox::SendDone done) { done(false, true, "timeout"); };
-    outbox.enqueue(1, "rule", "fake", 0, 0, {});
+    outbox.enqueue(1, "rule", "fake", 0, 0, Notification{});
     h.run_until([&] { return h.events(EventKind::NotificationFailed).size() == 4; });
     CHECK(outbox.in_flight() == 1);
 }
@@ -112,10 +120,11 @@ TEST_CASE("a restart resumes what was queued and not confirmed, counting earlier
     int64_t done_key = 0, pending_key = 0, failed_key = 0;
     {
         // Nothing is sent by this first outbox: its sender never calls back (a crash).
-        Outbox outbox(h.loop, *h.store, [](const std::string&, const nlohmann::json&, int64_t, int, Outbox::SendDone) {}, {});
-        done_key = outbox.enqueue(1, "r", "fake", 0, 0, {{"n", 1}});
-        pending_key = outbox.enqueue(1, "r", "fake", 0, 0, {{"n", 2}});
-        failed_key = outbox.enqueue(1, "r", "fake", 0, 0, {{"n", 3}});
+        Outbox outbox(h.loop, *h.store, [](const std::string&, const Notification&, int64_t, int, Outbox::SendDone) {}, {});
+        h.listen(outbox);
+        done_key = outbox.enqueue(1, "r", "fake", 0, 0, Notification{.body = "1"});
+        pending_key = outbox.enqueue(1, "r", "fake", 0, 0, Notification{.body = "2"});
+        failed_key = outbox.enqueue(1, "r", "fake", 0, 0, Notification{.body = "3"});
         h.store->append(make_json_event(1, EventKind::NotificationSent, {{"queued", done_key}, {"attempt", 1}}));
         h.store->append(make_json_event(1, EventKind::NotificationFailed,
                                         {{"queued", pending_key}, {"attempt", 1}, {"error", "x"}, {"final", false}}));
@@ -125,6 +134,7 @@ TEST_CASE("a restart resumes what was queued and not confirmed, counting earlier
     }
     h.calls.clear();
     Outbox again(h.loop, *h.store, h.sender(), {});
+    h.listen(again);
     auto resumed = again.resume();
     REQUIRE(resumed);
     CHECK(*resumed == 1);

@@ -1,387 +1,102 @@
-// Plugin loading (Boost.DLL), the ABI checks, and delivery through a DeadlinePool.
-// Boost exceptions are caught here; none leaves this file, and none crosses the ABI.
+// Deliveries through a DeadlinePool, and the plugins' callbacks, back on the loop.
 #include "notify/plugin_host.h"
 
-#include <dlfcn.h>
-#include <event2/event.h>
-
 #include <atomic>
-#include <cctype>
-#include <boost/dll/runtime_symbol_info.hpp>
-#include <boost/dll/shared_library.hpp>
 #include <chrono>
-#include <cstddef>
-#include <cstdlib>
 #include <exception>
-#include <filesystem>
-#include <mutex>
 
-#include "base/bug.h"
 #include "base/deadline_pool.h"
 #include "base/log.h"
-#include "notifier_abi.h"
-
-#ifndef TETHER_PLUGIN_INSTALL_DIR
-#define TETHER_PLUGIN_INSTALL_DIR "/usr/local/lib/tether/plugins"
-#endif
 
 namespace tether {
-
-namespace fs = std::filesystem;
-
-namespace {
-
-constexpr const char* k_entry_symbol = "notifier_plugin_entry";
-// The part of notifier_plugin that ABI 1.0 defines; later minors only append.
-constexpr size_t k_plugin_size_1_0 = offsetof(notifier_plugin, destroy) + sizeof(void*);
-
-std::string abi_text(uint32_t major, uint32_t minor) {
-    return std::to_string(major) + "." + std::to_string(minor);
-}
-
-bool valid_name(const std::string& name) {
-    if (name.empty()) return false;
-    for (char c : name)
-        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) return false;
-    return true;
-}
-
-// "plugin webhook (/path/tether-notifier-webhook.so): ", or "plugin /path: " for a path.
-std::string plugin_where(const std::string& plugin, const std::string& path) {
-    if (plugin.find('/') != std::string::npos) return "plugin " + path + ": ";
-    return "plugin " + plugin + " (" + path + "): ";
-}
-
-long ms_since(std::chrono::steady_clock::time_point start) {
-    return static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                 std::chrono::steady_clock::now() - start)
-                                 .count());
-}
-
-}  // namespace
-
-std::vector<std::string> plugin_search_path(const std::vector<std::string>& extra) {
-    std::vector<std::string> path = extra;
-    try {
-        std::error_code ec;
-        fs::path exe = boost::dll::program_location(ec);
-        if (!ec) {
-            path.push_back(exe.parent_path().string());
-            path.push_back((exe.parent_path().parent_path() / "lib/tether/plugins").lexically_normal().string());
-        }
-    } catch (const std::exception& e) {
-        log_warn(std::string("plugins: cannot find the running binary: ") + e.what());
-    }
-    if (const char* home = std::getenv("HOME"); home && *home)
-        path.push_back(std::string(home) + "/.local/lib/tether/plugins");
-    path.push_back(TETHER_PLUGIN_INSTALL_DIR);
-    return path;
-}
-
-nlohmann::json to_json(const NotifierMessage& m) {
-    nlohmann::json options = nlohmann::json::object();
-    for (const auto& [k, v] : m.rule_options) options[k] = v;
-    return {
-        {"idempotency_key", m.idempotency_key}, {"attempt", m.attempt}, {"time_ms", m.time_ms},
-        {"rule", m.rule}, {"session_id", m.session_id}, {"session_name", m.session_name},
-        {"agent", m.agent}, {"state_from", m.state_from}, {"state_to", m.state_to},
-        {"kind", m.kind}, {"title", m.title}, {"body", m.body}, {"tool", m.tool},
-        {"tool_input_json", m.tool_input_json}, {"cwd", m.cwd}, {"message", m.message},
-        {"rule_options", options}, {"permission_request", m.permission_request},
-    };
-}
-
-// A loaded plugin file. The shared_library outlives every instance (they hold this).
-struct PluginHost::Library {
-    boost::dll::shared_library library;
-    const notifier_plugin* plugin = nullptr;
-    std::string path;
-};
 
 // One created plugin instance. Owned by the host's table and by every job on it, so the
 // plugin's destroy runs after the last send on it returns, whichever thread that is on.
 struct PluginHost::Instance {
-    std::shared_ptr<Library> library;
-    InstanceId id = 0;
-    std::string label;
+    std::shared_ptr<NotifierInstance> notifier;
     long timeout_ms = 0;
-    notifier_host host{};  // ctx is this; valid until destroy returns
-    void* self = nullptr;
-    std::weak_ptr<Mailbox> mailbox;  // for host.event; the host may be gone
-    PluginHost* owner = nullptr;     // dereferenced only on the loop thread, via the mailbox
     std::atomic<int> overdue{0};
-
-    ~Instance() {
-        if (self) library->plugin->destroy(self);
-    }
 };
 
 // One delivery. Shared between the worker and the completion, so an abandoned worker
 // still owns the message strings the plugin is reading.
 struct PluginHost::Job {
     std::shared_ptr<Instance> instance;
-    NotifierMessage message;
-    DeliveryResult result;     // written by the worker; read only if it finished in time
+    Notification message;
+    std::string key;
+    uint32_t attempt = 1;
+    DeliveryResult result;              // written by the worker; read only if it finished in time
     std::atomic<bool> finished{false};  // the send returned, or was declared overdue
 };
 
-// Closures from other threads to the loop thread, through an event activated with
-// event_active (libevent is thread-enabled by EventLoop).
-struct PluginHost::Mailbox {
-    std::mutex mutex;
-    event* ev = nullptr;  // null once the host is gone
-    std::vector<std::function<void()>> ready;
-
-    void post(std::function<void()> fn) {
-        std::lock_guard lock(mutex);
-        if (!ev) return;
-        ready.push_back(std::move(fn));
-        event_active(ev, EV_TIMEOUT, 0);
-    }
-};
-
-void PluginHost::host_log(void* ctx, int level, const char* text) {
-    try {
-        auto* inst = static_cast<Instance*>(ctx);
-        LogLevel l = level >= NOTIFIER_LOG_ERROR ? LogLevel::Error
-                     : level == NOTIFIER_LOG_WARN ? LogLevel::Warn
-                                                  : LogLevel::Info;
-        log_line(l, "notifier " + inst->label + ": " + (text ? text : ""));
-    } catch (...) {
-    }
-}
-
 PluginHost::PluginHost(EventLoop& loop, PluginHostOptions options)
-    : m_loop(loop), m_options(std::move(options)), m_mailbox(std::make_shared<Mailbox>()) {
-    m_mailbox->ev = event_new(m_loop.base(), -1, 0, &PluginHost::mailbox_cb, this);
-    if (!m_mailbox->ev) TETHER_BUG("event_new failed");
+    : m_loop(loop), m_options(std::move(options)), m_mailbox(std::make_unique<Mailbox>(loop, "plugin host")),
+      m_libraries(m_options.search_path) {
     m_pool = std::make_unique<DeadlinePool>(m_options.threads > 0 ? m_options.threads : 1);
 }
 
 PluginHost::~PluginHost() {
-    m_pool.reset();  // completions still post into the mailbox while it drains
-    event* ev;
-    std::vector<std::function<void()>> dropped;
-    {
-        std::lock_guard lock(m_mailbox->mutex);
-        ev = m_mailbox->ev;
-        m_mailbox->ev = nullptr;
-        dropped.swap(m_mailbox->ready);
-    }
-    event_free(ev);
-    dropped.clear();
+    m_pool.reset();     // completions still post into the mailbox while it drains
+    m_mailbox.reset();  // drops them: nothing below runs after this
     m_instances.clear();  // before the libraries; abandoned sends keep theirs alive
-    m_libraries.clear();
 }
 
-void PluginHost::post(std::function<void()> fn) { m_mailbox->post(std::move(fn)); }
-
-void PluginHost::mailbox_cb(int, short, void* self) {
-    run_guarded("plugin host", [self] { static_cast<PluginHost*>(self)->run_mailbox(); });
-}
-
-void PluginHost::run_mailbox() {
-    std::vector<std::function<void()>> ready;
-    {
-        std::lock_guard lock(m_mailbox->mutex);
-        ready.swap(m_mailbox->ready);
-    }
-    for (auto& fn : ready) run_guarded("plugin host: completion", fn);
-}
-
-void PluginHost::host_event(void* ctx, const char* code, const char* text) {
-    try {
-        auto* inst = static_cast<Instance*>(ctx);
-        PluginEvent pe{inst->id, inst->label, inst->library->plugin->name, code ? code : "", text ? text : ""};
-        log_warn("notifier " + pe.label + ": " + pe.code + ": " + pe.text);
-        auto mailbox = inst->mailbox.lock();
-        if (!mailbox) return;
-        PluginHost* owner = inst->owner;
-        mailbox->post([owner, pe = std::move(pe)] {
-            if (owner->m_on_event) owner->m_on_event(pe);
+// The instance's callbacks post to the loop; `this` is used only there, where the
+// mailbox (and so the host) still exists.
+NotifierCalls PluginHost::calls_for(InstanceId id, const std::string& label, const std::string& plugin) {
+    Mailbox::Poster poster = m_mailbox->poster();
+    NotifierCalls calls;
+    calls.event = [this, poster, id, label, plugin](const std::string& code, const std::string& text) {
+        poster.post([this, e = PluginEvent{id, label, plugin, code, text}] {
+            if (m_on_event) m_on_event(e);
         });
-    } catch (...) {
-    }
-}
-
-int PluginHost::host_decide(void* ctx, int64_t request, int decision, const char* message) {
-    if (request <= 0 || (decision != NOTIFIER_DECISION_ALLOW && decision != NOTIFIER_DECISION_DENY)) return -1;
-    try {
-        auto* inst = static_cast<Instance*>(ctx);
-        PluginDecision d{inst->id, inst->label, request, decision == NOTIFIER_DECISION_ALLOW, message ? message : ""};
-        auto mailbox = inst->mailbox.lock();
-        if (!mailbox) return 0;
-        PluginHost* owner = inst->owner;
-        mailbox->post([owner, d = std::move(d)] {
-            if (owner->m_on_decision) owner->m_on_decision(d);
+    };
+    calls.decide = [this, poster, id, label](int64_t request, bool allow, const std::string& message) {
+        poster.post([this, d = PluginDecision{id, label, request, allow, message}] {
+            if (m_on_decision) m_on_decision(d);
             else log_warn("notifier " + d.label + ": decision on request " + std::to_string(d.request) + " dropped: nothing takes it");
         });
-        return 0;
-    } catch (...) {
-        return -1;
-    }
-}
-
-Result<std::string> PluginHost::resolve(const std::string& plugin) const {
-    std::error_code ec;
-    if (plugin.find('/') != std::string::npos) {
-        fs::path p = fs::absolute(plugin, ec).lexically_normal();
-        if (ec || !fs::is_regular_file(p, ec)) return Error{"plugin " + plugin + ": no such file"};
-        return p.string();
-    }
-    if (!valid_name(plugin))
-        return Error{"plugin \"" + plugin + "\": a name is letters, digits, '-' and '_' (or give a path)"};
-    std::string file = "tether-notifier-" + plugin + ".so";
-    std::string searched;
-    for (const auto& dir : m_options.search_path) {
-        if (dir.empty()) continue;
-        fs::path p = (fs::path(dir) / file).lexically_normal();
-        if (fs::is_regular_file(p, ec)) return fs::absolute(p, ec).string();
-        searched += (searched.empty() ? "" : ", ") + dir;
-    }
-    return Error{"plugin " + plugin + ": " + file + " not found in " + (searched.empty() ? "(empty search path)" : searched)};
-}
-
-Result<std::shared_ptr<PluginHost::Library>> PluginHost::load_library(const std::string& plugin) {
-    auto path = resolve(plugin);
-    if (!path) return path.error();
-    if (auto it = m_libraries.find(*path); it != m_libraries.end()) return it->second;
-
-    const std::string where = plugin_where(plugin, *path);
-    auto lib = std::make_shared<Library>();
-    lib->path = *path;
-    try {
-        std::error_code ec;
-        dlerror();
-        // rtld_now: an unresolved symbol in the plugin fails here, not in the middle of a send.
-        lib->library.load(*path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, ec);
-        if (ec) {
-            const char* why = dlerror();
-            return Error{where + "cannot load: " + (why ? why : ec.message())};
-        }
-        if (!lib->library.has(k_entry_symbol)) return Error{where + "missing symbol " + k_entry_symbol};
-        auto& entry = lib->library.get<const notifier_plugin*()>(k_entry_symbol);
-        lib->plugin = entry();
-    } catch (const std::exception& e) {
-        return Error{where + "cannot load: " + e.what()};
-    }
-
-    const notifier_plugin* p = lib->plugin;
-    if (!p) return Error{where + k_entry_symbol + " returned NULL"};
-    if (p->abi_major != NOTIFIER_ABI_MAJOR || p->abi_minor > NOTIFIER_ABI_MINOR)
-        return Error{where + "ABI version " + abi_text(p->abi_major, p->abi_minor) + ", this tether speaks " +
-                     abi_text(NOTIFIER_ABI_MAJOR, NOTIFIER_ABI_MINOR)};
-    if (p->struct_size < k_plugin_size_1_0)
-        return Error{where + "notifier_plugin struct_size " + std::to_string(p->struct_size) +
-                     " is smaller than ABI " + abi_text(p->abi_major, p->abi_minor) + " defines (" +
-                     std::to_string(k_plugin_size_1_0) + ")"};
-    if (!p->name || !p->create || !p->send || !p->destroy)
-        return Error{where + "notifier_plugin has a NULL name, create, send or destroy"};
-    m_libraries.emplace(*path, lib);
-    return lib;
+    };
+    return calls;
 }
 
 Result<PluginInfo> PluginHost::load(const std::string& plugin) {
-    auto lib = load_library(plugin);
+    auto lib = m_libraries.load(plugin);
     if (!lib) return lib.error();
-    const notifier_plugin* p = (*lib)->plugin;
-    return PluginInfo{p->name, p->description ? p->description : "", (*lib)->path, p->abi_major, p->abi_minor};
+    return (*lib)->info();
 }
 
 Result<PluginHost::InstanceId> PluginHost::create(const std::string& plugin, const PluginOptions& options,
                                                   const std::string& label, long timeout_ms) {
-    auto lib = load_library(plugin);
+    auto lib = m_libraries.load(plugin);
     if (!lib) return lib.error();
+    InstanceId id = m_next_id++;
+    std::string name = label.empty() ? std::string((*lib)->info().name) : label;
+    auto notifier = NotifierInstance::create(*lib, NotifierLibraries::where(plugin, (*lib)->path()), options, name,
+                                             calls_for(id, name, (*lib)->info().name));
+    if (!notifier) return notifier.error();
     auto inst = std::make_shared<Instance>();
-    inst->library = *lib;
-    inst->id = m_next_id++;
-    inst->label = label.empty() ? std::string((*lib)->plugin->name) : label;
+    inst->notifier = std::move(*notifier);
     inst->timeout_ms = timeout_ms > 0 ? timeout_ms : m_options.send_timeout_ms;
-    inst->mailbox = m_mailbox;
-    inst->owner = this;
-    inst->host = notifier_host{NOTIFIER_ABI_MAJOR, NOTIFIER_ABI_MINOR, sizeof(notifier_host), inst.get(),
-                               &host_log, &host_event, &host_decide};
-
-    std::vector<notifier_kv> kv;
-    kv.reserve(options.size());
-    for (const auto& [k, v] : options) kv.push_back({k.c_str(), v.c_str()});
-    char err[NOTIFIER_ERROR_MAX] = "";
-    inst->self = (*lib)->plugin->create(&inst->host, kv.data(), kv.size(), err, sizeof err);
-    err[sizeof err - 1] = '\0';
-    if (!inst->self)
-        return Error{plugin_where(plugin, (*lib)->path) + (err[0] ? err : "create failed (no reason given)")};
-    m_instances.emplace(inst->id, inst);
-    return inst->id;
+    m_instances.emplace(id, std::move(inst));
+    return id;
 }
 
 void PluginHost::destroy(InstanceId id) { m_instances.erase(id); }
 
 size_t PluginHost::overdue_sends() const { return m_pool->abandoned_running(); }
 
-namespace {
-
-// On a worker thread: one call of the plugin's send, with the message borrowed from job.
-DeliveryResult call_send(const notifier_plugin& plugin, void* self, const NotifierMessage& m) {
-    std::string payload = m.json_payload.empty() ? to_json(m).dump() : m.json_payload;
-    std::vector<notifier_kv> kv;
-    for (const auto& [k, v] : m.rule_options) kv.push_back({k.c_str(), v.c_str()});
-    notifier_message msg{};
-    msg.abi_major = NOTIFIER_ABI_MAJOR;
-    msg.abi_minor = NOTIFIER_ABI_MINOR;
-    msg.struct_size = sizeof msg;
-    msg.idempotency_key = m.idempotency_key.c_str();
-    msg.attempt = m.attempt;
-    msg.time_ms = m.time_ms;
-    msg.rule = m.rule.c_str();
-    msg.session_id = m.session_id.c_str();
-    msg.session_name = m.session_name.c_str();
-    msg.agent = m.agent.c_str();
-    msg.state_from = m.state_from.c_str();
-    msg.state_to = m.state_to.c_str();
-    msg.kind = m.kind.c_str();
-    msg.title = m.title.c_str();
-    msg.body = m.body.c_str();
-    msg.tool = m.tool.c_str();
-    msg.tool_input_json = m.tool_input_json.c_str();
-    msg.cwd = m.cwd.c_str();
-    msg.message = m.message.c_str();
-    msg.json_payload = payload.c_str();
-    msg.rule_options = kv.data();
-    msg.rule_options_len = kv.size();
-    msg.permission_request = m.permission_request;
-
-    char err[NOTIFIER_ERROR_MAX] = "";
-    auto start = std::chrono::steady_clock::now();
-    int rc = plugin.send(self, &msg, err, sizeof err);
-    err[sizeof err - 1] = '\0';
-    DeliveryResult r;
-    r.elapsed_ms = ms_since(start);
-    switch (rc) {
-    case NOTIFIER_OK: r.status = DeliveryResult::Status::Ok; return r;
-    case NOTIFIER_RETRY: r.status = DeliveryResult::Status::Retry; break;
-    case NOTIFIER_FAIL: r.status = DeliveryResult::Status::Fail; break;
-    default:
-        r.status = DeliveryResult::Status::Fail;
-        r.error = "send returned unknown status " + std::to_string(rc) + (err[0] ? ": " : "");
-        break;
-    }
-    r.error += err[0] ? err : "send failed (no reason given)";
-    return r;
-}
-
-}  // namespace
-
-void PluginHost::deliver(InstanceId id, Message message, Done done) {
+void PluginHost::deliver(InstanceId id, Notification message, std::string key, uint32_t attempt, Done done) {
     auto it = m_instances.find(id);
     if (it == m_instances.end()) {
-        post([done = std::move(done), id] {
+        m_mailbox->post([done = std::move(done), id] {
             done({DeliveryResult::Status::Fail, "no notifier instance " + std::to_string(id), 0});
         });
         return;
     }
     std::shared_ptr<Instance> inst = it->second;
     if (int overdue = inst->overdue.load(); overdue >= m_options.max_overdue_sends) {
-        post([done = std::move(done), overdue] {
+        m_mailbox->post([done = std::move(done), overdue] {
             done({DeliveryResult::Status::Retry,
                   std::to_string(overdue) + " earlier sends are still running past their timeout", 0});
         });
@@ -391,27 +106,28 @@ void PluginHost::deliver(InstanceId id, Message message, Done done) {
     auto job = std::make_shared<Job>();
     job->instance = inst;
     job->message = std::move(message);
+    job->key = std::move(key);
+    job->attempt = attempt;
     auto work = [job] {
         Instance& in = *job->instance;
         try {
-            job->result = call_send(*in.library->plugin, in.self, job->message);
+            job->result = in.notifier->send(job->message, job->key, job->attempt);
         } catch (const std::exception& e) {  // bad_alloc building the message
             job->result = {DeliveryResult::Status::Retry, std::string("send not attempted: ") + e.what(), 0};
         }
         if (job->finished.exchange(true)) --in.overdue;  // it had been declared overdue
     };
     long timeout = inst->timeout_ms;
-    std::weak_ptr<Mailbox> mailbox = m_mailbox;
-    auto finish = [job, timeout, mailbox, done = std::move(done)](bool in_time) {
+    auto finish = [job, timeout, poster = m_mailbox->poster(), done = std::move(done)](bool in_time) {
         DeliveryResult r;
         if (in_time) {
             r = std::move(job->result);
         } else {
             if (!job->finished.exchange(true)) ++job->instance->overdue;
             r = {DeliveryResult::Status::Retry, "timed out after " + std::to_string(timeout) + " ms", timeout};
-            log_warn("notifier " + job->instance->label + ": send " + job->message.idempotency_key + " " + r.error);
+            log_warn("notifier " + job->instance->notifier->label() + ": send " + job->key + " " + r.error);
         }
-        if (auto mb = mailbox.lock()) mb->post([done, r = std::move(r)] { done(r); });
+        poster.post([done, r = std::move(r)] { done(r); });
     };
     m_pool->submit(std::move(work), std::chrono::milliseconds(timeout), std::move(finish));
 }

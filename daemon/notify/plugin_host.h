@@ -1,8 +1,8 @@
-// PluginHost: finds notifier plugins (tether-notifier-<name>.so) along a search path,
-// loads them with Boost.DLL, checks their ABI (plugins/notifier_abi.h), creates instances
-// with options, and delivers messages to them off the loop, with a timeout per send,
-// reporting each outcome back on the loop thread. Which notification goes where, retries
-// and their events belong to the rules and the outbox.
+// PluginHost: the daemon's notifier plugin instances (notifier/notifier_instance.h) and
+// their deliveries: each send runs off the loop on a DeadlinePool with a timeout, and its
+// outcome, like a plugin's events and decisions, comes back on the loop thread through
+// the loop's mailbox. Finding and loading plugins is notifier/notifier_library.h's; which
+// notification goes where, retries and their events belong to the rules and the outbox.
 #pragma once
 
 #include <cstdint>
@@ -10,59 +10,18 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "base/event_loop.h"
+#include "base/mailbox.h"
 #include "base/result.h"
-
-struct event;
+#include "notifier/notification.h"
+#include "notifier/notifier_instance.h"
+#include "notifier/notifier_library.h"
 
 namespace tether {
 
 class DeadlinePool;
-
-// The standard search path, in order: extra (from the config), the running binary's
-// directory and <bindir>/../lib/tether/plugins (the build tree and an install look the
-// same), ~/.local/lib/tether/plugins, <install prefix>/lib/tether/plugins.
-std::vector<std::string> plugin_search_path(const std::vector<std::string>& extra = {});
-
-using PluginOptions = std::map<std::string, std::string>;  // flat, as the ABI passes them
-
-struct PluginInfo {
-    std::string name;         // what the plugin calls itself
-    std::string description;
-    std::string path;         // the file loaded
-    uint32_t abi_major = 0, abi_minor = 0;
-};
-
-// One notification, owned; turned into a notifier_message (borrowing these strings) for
-// the length of one send. Field meanings are those of notifier_message.
-struct NotifierMessage {
-    std::string idempotency_key;
-    uint32_t attempt = 1;
-    int64_t time_ms = 0;
-    std::string rule, session_id, session_name, agent, state_from, state_to, kind;
-    std::string title, body, tool, tool_input_json, cwd, message;
-    std::vector<std::pair<std::string, std::string>> rule_options;
-    std::string json_payload;  // empty: to_json(*this) is sent
-    int64_t permission_request = 0;  // ABI 1.1
-};
-
-// Everything but json_payload, as the JSON object plugins receive in json_payload.
-nlohmann::json to_json(const NotifierMessage& m);
-
-struct DeliveryResult {
-    enum class Status { Ok, Retry, Fail };
-    Status status = Status::Ok;
-    std::string error;    // the plugin's text, "timed out after 100 ms", ...; "" when Ok
-    long elapsed_ms = 0;  // of the send call (the timeout, when it timed out)
-
-    bool ok() const { return status == Status::Ok; }
-    bool retryable() const { return status == Status::Retry; }
-};
 
 // Something a plugin reported through notifier_host.event (e.g. "no_audio_device").
 struct PluginEvent {
@@ -102,7 +61,6 @@ struct PluginHostOptions {
 class PluginHost {
 public:
     using InstanceId = uint64_t;
-    using Message = NotifierMessage;
     using Done = std::function<void(DeliveryResult)>;
 
     PluginHost(EventLoop& loop, PluginHostOptions options);
@@ -125,8 +83,8 @@ public:
     void destroy(InstanceId id);
 
     // Runs the plugin's send on a worker thread; done is called on the loop thread,
-    // exactly once, never from inside deliver.
-    void deliver(InstanceId id, Message message, Done done);
+    // exactly once, never from inside deliver. key: the idempotency key.
+    void deliver(InstanceId id, Notification message, std::string key, uint32_t attempt, Done done);
 
     // Called on the loop thread for each notifier_host.event from any plugin.
     void on_event(std::function<void(const PluginEvent&)> fn) { m_on_event = std::move(fn); }
@@ -138,25 +96,15 @@ public:
     size_t overdue_sends() const;
 
 private:
-    struct Library;
     struct Instance;
     struct Job;
-    struct Mailbox;
 
-    Result<std::string> resolve(const std::string& plugin) const;
-    Result<std::shared_ptr<Library>> load_library(const std::string& plugin);
-    void post(std::function<void()> fn);
-    static void mailbox_cb(int, short, void* self);
-    void run_mailbox();
-    // notifier_host callbacks; ctx is the Instance. Any thread.
-    static void host_log(void* ctx, int level, const char* text);
-    static void host_event(void* ctx, const char* code, const char* text);
-    static int host_decide(void* ctx, int64_t request, int decision, const char* message);
+    NotifierCalls calls_for(InstanceId id, const std::string& label, const std::string& plugin);
 
     EventLoop& m_loop;
     PluginHostOptions m_options;
-    std::shared_ptr<Mailbox> m_mailbox;  // worker threads -> loop thread
-    std::map<std::string, std::shared_ptr<Library>> m_libraries;  // by path
+    std::unique_ptr<Mailbox> m_mailbox;  // worker and plugin threads -> loop thread
+    NotifierLibraries m_libraries;
     std::map<InstanceId, std::shared_ptr<Instance>> m_instances;
     InstanceId m_next_id = 1;
     std::function<void(const PluginEvent&)> m_on_event;

@@ -54,33 +54,34 @@ PluginHostOptions options_for_tests() {
     return o;
 }
 
-NotifierMessage sample(const std::string& key) {
-    NotifierMessage m;
-    m.idempotency_key = key;
-    m.attempt = 3;
+// The message every test sends; the idempotency key and attempt travel beside it.
+Notification sample() {
+    Notification m;
     m.time_ms = 1700000000123;
     m.rule = "ask-me";
-    m.session_id = "17";
+    m.session = 17;
     m.session_name = "refactor";
     m.agent = "claude";
-    m.state_from = "working";
-    m.state_to = "waiting_permission";
+    m.from = "working";
+    m.to = "waiting_permission";
     m.kind = "permission";
     m.title = "Claude wants to run Bash";
     m.body = "rm -rf build \"quoted\"\nsecond line";
     m.tool = "Bash";
-    m.tool_input_json = R"({"command":"rm -rf build"})";
+    m.tool_input = {{"command", "rm -rf build"}};
     m.cwd = "/home/u/src";
     m.message = "Claude needs your permission to use Bash";
-    m.rule_options = {{"sound", "bell.oga"}, {"volume", "70"}};
+    m.options = {{"sound", "bell.oga"}, {"volume", "70"}};
     m.permission_request = 1234;
     return m;
 }
+constexpr uint32_t k_attempt = 3;
 
 // Delivers one message and runs the loop until its result arrives.
-DeliveryResult deliver_one(EventLoop& loop, PluginHost& host, PluginHost::InstanceId id, NotifierMessage m) {
+DeliveryResult deliver_one(EventLoop& loop, PluginHost& host, PluginHost::InstanceId id, const std::string& key,
+                           Notification m = sample()) {
     std::optional<DeliveryResult> result;
-    host.deliver(id, std::move(m), [&](DeliveryResult r) { result = std::move(r); });
+    host.deliver(id, std::move(m), key, k_attempt, [&](DeliveryResult r) { result = std::move(r); });
     REQUIRE(run_until(loop, [&] { return result.has_value(); }));
     return *result;
 }
@@ -106,7 +107,7 @@ TEST_CASE("plugin host delivers every message field to the fake plugin, on worke
     auto loop_thread = std::this_thread::get_id();
     std::optional<DeliveryResult> result;
     std::thread::id done_thread;
-    host.deliver(*id, sample("42"), [&](DeliveryResult r) {
+    host.deliver(*id, sample(), "42", k_attempt, [&](DeliveryResult r) {
         done_thread = std::this_thread::get_id();
         result = std::move(r);
     });
@@ -126,27 +127,27 @@ TEST_CASE("plugin host delivers every message field to the fake plugin, on worke
     auto lines = read_lines(tmp.file("out.jsonl"));
     REQUIRE(lines.size() == 1);
     const auto& l = lines[0];
-    NotifierMessage m = sample("42");
+    Notification m = sample();
     CHECK(l["idempotency_key"] == "42");
     CHECK(l["attempt"] == 3);
     CHECK(l["time_ms"] == 1700000000123);
     CHECK(l["rule"] == m.rule);
-    CHECK(l["session_id"] == m.session_id);
+    CHECK(l["session_id"] == "17");
     CHECK(l["session_name"] == m.session_name);
     CHECK(l["agent"] == m.agent);
-    CHECK(l["state_from"] == m.state_from);
-    CHECK(l["state_to"] == m.state_to);
+    CHECK(l["state_from"] == m.from);
+    CHECK(l["state_to"] == m.to);
     CHECK(l["kind"] == m.kind);
     CHECK(l["title"] == m.title);
     CHECK(l["body"] == m.body);
     CHECK(l["tool"] == m.tool);
-    CHECK(l["tool_input_json"] == m.tool_input_json);
+    CHECK(l["tool_input_json"] == R"({"command":"rm -rf build"})");
     CHECK(l["cwd"] == m.cwd);
     CHECK(l["message"] == m.message);
     CHECK(l["rule_options"] == nlohmann::json{{"sound", "bell.oga"}, {"volume", "70"}});
     CHECK(l["permission_request"] == 1234);
     auto payload = nlohmann::json::parse(l["json_payload"].get<std::string>());
-    CHECK(payload == to_json(m));
+    CHECK(payload == notifier_payload(m, "42", 3));
     CHECK(payload["body"] == m.body);
 }
 
@@ -157,13 +158,13 @@ TEST_CASE("a plugin's retryable failure is reported as Retry with its text (fail
     auto id = host.create("fake", {{"file", tmp.file("out.jsonl")}, {"fail_first", "2"}});
     REQUIRE(id);
 
-    auto r1 = deliver_one(loop, host, *id, sample("7"));
+    auto r1 = deliver_one(loop, host, *id, "7");
     CHECK(r1.status == DeliveryResult::Status::Retry);
     CHECK(r1.error == "simulated failure 1");
-    auto r2 = deliver_one(loop, host, *id, sample("7"));
+    auto r2 = deliver_one(loop, host, *id, "7");
     CHECK(r2.retryable());
     CHECK(r2.error == "simulated failure 2");
-    auto r3 = deliver_one(loop, host, *id, sample("7"));
+    auto r3 = deliver_one(loop, host, *id, "7");
     CHECK(r3.ok());
     CHECK(read_lines(tmp.file("out.jsonl")).size() == 3);
 }
@@ -182,8 +183,8 @@ TEST_CASE("a plugin send past its timeout is a retryable failure and does not ho
 
     auto start = std::chrono::steady_clock::now();
     std::optional<DeliveryResult> slow_result, fast_result;
-    host.deliver(*slow, sample("1"), [&](DeliveryResult r) { slow_result = std::move(r); });
-    host.deliver(*fast, sample("2"), [&](DeliveryResult r) { fast_result = std::move(r); });
+    host.deliver(*slow, sample(), "1", k_attempt, [&](DeliveryResult r) { slow_result = std::move(r); });
+    host.deliver(*fast, sample(), "2", k_attempt, [&](DeliveryResult r) { fast_result = std::move(r); });
     REQUIRE(run_until(loop, [&] { return slow_result && fast_result; }));
     auto elapsed = std::chrono::steady_clock::now() - start;
     CHECK(elapsed < std::chrono::milliseconds(1000));
@@ -193,7 +194,7 @@ TEST_CASE("a plugin send past its timeout is a retryable failure and does not ho
     CHECK(host.overdue_sends() == 1);
 
     // The hung instance may not take another thread while its call is still running.
-    auto again = deliver_one(loop, host, *slow, sample("3"));
+    auto again = deliver_one(loop, host, *slow, "3");
     CHECK(again.retryable());
     CHECK(again.error == "1 earlier sends are still running past their timeout");
 
@@ -209,13 +210,13 @@ TEST_CASE("the SDK turns exceptions in a plugin into errors; none crosses the AB
 
     auto std_throw = host.create("fake", {{"file", tmp.file("a")}, {"throw", "send"}});
     REQUIRE(std_throw);
-    auto r = deliver_one(loop, host, *std_throw, sample("1"));
+    auto r = deliver_one(loop, host, *std_throw, "1");
     CHECK(r.status == DeliveryResult::Status::Fail);
     CHECK(r.error == "simulated exception in send");
 
     auto other_throw = host.create("fake", {{"file", tmp.file("b")}, {"throw", "send-nonstd"}});
     REQUIRE(other_throw);
-    r = deliver_one(loop, host, *other_throw, sample("2"));
+    r = deliver_one(loop, host, *other_throw, "2");
     CHECK(r.status == DeliveryResult::Status::Fail);
     CHECK(r.error == "send failed: unknown exception");
 
@@ -287,7 +288,7 @@ TEST_CASE("a plugin of ABI 1.0 still loads and receives messages") {
     CHECK(info->abi_minor == 0);
     auto id = host.create("abi-1-0", {{"file", tmp.file("out")}});
     REQUIRE(id);
-    CHECK(deliver_one(loop, host, *id, sample("1")).ok());
+    CHECK(deliver_one(loop, host, *id, "1").ok());
     CHECK(tether::test::read_file(tmp.file("out")) == "Claude wants to run Bash\n");
 }
 
@@ -305,7 +306,7 @@ TEST_CASE("a plugin's decide reaches on_decision on the loop thread, with the re
     auto bad = host.create("fake", {{"file", tmp.file("bad")}, {"decide", "bad"}}, "broken");
     REQUIRE(deny);
     REQUIRE(bad);
-    CHECK(deliver_one(loop, host, *deny, sample("1")).ok());
+    CHECK(deliver_one(loop, host, *deny, "1").ok());
     REQUIRE(run_until(loop, [&] { return decisions.size() == 1; }));
     CHECK(decided_on == std::this_thread::get_id());
     CHECK(decisions[0].label == "phone");
@@ -315,11 +316,11 @@ TEST_CASE("a plugin's decide reaches on_decision on the loop thread, with the re
     CHECK(read_lines(tmp.file("deny"))[0]["decide_ok"] == true);
 
     // A request that cannot exist is refused at once, and nothing reaches the loop.
-    CHECK(deliver_one(loop, host, *bad, sample("2")).ok());
+    CHECK(deliver_one(loop, host, *bad, "2").ok());
     CHECK(read_lines(tmp.file("bad"))[0]["decide_ok"] == false);
-    NotifierMessage none = sample("3");
+    Notification none = sample();
     none.permission_request = 0;
-    CHECK(deliver_one(loop, host, *deny, none).ok());
+    CHECK(deliver_one(loop, host, *deny, "3", none).ok());
     CHECK(!read_lines(tmp.file("deny"))[1].contains("decide_ok"));
     run_until(loop, [] { return false; }, 100);
     CHECK(decisions.size() == 1);
@@ -335,8 +336,8 @@ TEST_CASE("a plugin loads by path, and its library is loaded once") {
     auto b = host.create(k_dir + "/../fake_plugin/tether-notifier-fake.so", {{"file", tmp.file("out")}});
     REQUIRE(b);
     CHECK(*a != *b);
-    CHECK(deliver_one(loop, host, *a, sample("1")).ok());
-    CHECK(deliver_one(loop, host, *b, sample("2")).ok());
+    CHECK(deliver_one(loop, host, *a, "1").ok());
+    CHECK(deliver_one(loop, host, *b, "2").ok());
     CHECK(read_lines(tmp.file("out")).size() == 2);
 }
 
@@ -344,7 +345,7 @@ TEST_CASE("delivery to an unknown or destroyed plugin instance fails on the loop
     TempDir tmp;
     EventLoop loop;
     PluginHost host(loop, options_for_tests());
-    auto r = deliver_one(loop, host, 999, sample("1"));
+    auto r = deliver_one(loop, host, 999, "1");
     CHECK(r.status == DeliveryResult::Status::Fail);
     CHECK(r.error == "no notifier instance 999");
 
@@ -352,11 +353,11 @@ TEST_CASE("delivery to an unknown or destroyed plugin instance fails on the loop
     auto id = host.create("fake", {{"file", tmp.file("out")}, {"sleep_ms", "200"}});
     REQUIRE(id);
     std::optional<DeliveryResult> in_flight;
-    host.deliver(*id, sample("2"), [&](DeliveryResult res) { in_flight = std::move(res); });
+    host.deliver(*id, sample(), "2", k_attempt, [&](DeliveryResult res) { in_flight = std::move(res); });
     host.destroy(*id);
     REQUIRE(run_until(loop, [&] { return in_flight.has_value(); }));
     CHECK(in_flight->ok());
-    CHECK(deliver_one(loop, host, *id, sample("3")).error == "no notifier instance " + std::to_string(*id));
+    CHECK(deliver_one(loop, host, *id, "3").error == "no notifier instance " + std::to_string(*id));
 }
 
 TEST_CASE("many concurrent plugin deliveries all arrive exactly once") {
@@ -377,7 +378,7 @@ TEST_CASE("many concurrent plugin deliveries all arrive exactly once") {
     bool off_loop = false;
     for (int i = 0; i < n; ++i) {
         std::string key = std::to_string(i);
-        host.deliver(i % 2 ? *b : *a, sample(key), [&, key](DeliveryResult r) {
+        host.deliver(i % 2 ? *b : *a, sample(), key, k_attempt, [&, key](DeliveryResult r) {
             off_loop = off_loop || std::this_thread::get_id() != loop_thread;
             ++done_count[key];
             if (r.retryable()) ++retries;

@@ -267,6 +267,33 @@ std::vector<RuleVerdict> dry_run(const RuleConfig& config, const Transition& t, 
     return out;
 }
 
+Notification notification_for(const RuleConfig& config, const Transition& t, const RuleAction& a,
+                              const std::string& notifier, int64_t time_us) {
+    Notification n;
+    n.rule = a.rule;
+    n.kind = t.to == agent_state::needs_permission ? "permission"
+             : t.to == agent_state::needs_answer   ? "question"
+             : t.to == agent_state::idle           ? "done"
+             : t.to == agent_state::exited         ? "exited"
+                                                   : t.to;
+    n.title = a.title;
+    n.body = a.message;
+    n.session = t.session_id;
+    n.session_name = t.session_name;
+    n.agent = t.agent;
+    n.cwd = t.cwd;
+    n.from = t.from;
+    n.to = t.to;
+    n.tool = t.tool;
+    n.tool_input = t.tool_input;
+    n.message = t.question.empty() ? t.message : t.question;
+    n.time_ms = time_us / 1000;
+    for (const Rule& r : config.rules)
+        if (r.name == a.rule)
+            if (auto it = r.notifier_options.find(notifier); it != r.notifier_options.end()) n.options = it->second;
+    return n;
+}
+
 bool in_quiet_hours(const RuleConfig& config, const std::string& to, int64_t now_us, std::string* why) {
     for (const auto& q : config.quiet_hours) {
         if (contains(q.break_through, to) || !in_window(q.window, now_us)) continue;

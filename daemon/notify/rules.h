@@ -1,5 +1,6 @@
 // The rules engine's evaluation: one state transition judged against the configuration
-// (config/rule_config.h) into actions (notify, escalate later, answer). Pure and
+// (config/rule_config.h) into actions (notify, escalate later, answer) and the
+// notifications they send (notifier/notification.h). Pure and
 // YAML-free: time is always passed in, nothing here reads the clock or sends anything;
 // the daemon runs the actions, keeps the escalation timers and cancels them on
 // acknowledgement. The model (first match decides, what suppresses a notification) is
@@ -15,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/rule_config.h"
+#include "notifier/notification.h"
 
 namespace tether {
 
@@ -86,6 +88,12 @@ struct RuleVerdict {
     std::vector<RuleAction> actions;  // decides only
 };
 std::vector<RuleVerdict> dry_run(const RuleConfig& config, const Transition& t, const RuleMemory& memory, int64_t now_us);
+
+// The rules' output for a notify or escalate_later action `a` on t, for one of its
+// notifiers: the notification the outbox queues, with the options the rule gives that
+// notifier. time_us: when the transition happened. permission_request is the caller's.
+Notification notification_for(const RuleConfig& config, const Transition& t, const RuleAction& a,
+                              const std::string& notifier, int64_t time_us);
 
 // Whether notifications about `to` are held back at now_us; the daemon asks again when an
 // escalation timer fires. why (if given) names the window.

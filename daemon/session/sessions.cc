@@ -77,7 +77,6 @@ Sessions::Sessions(EventLoop& loop, Store& store, SessionLimits limits, ScreenFo
       m_socket_path(std::move(socket_path)),
       m_follower(loop, std::move(log_path), screen), m_state_dir(std::move(state_dir)),
       m_holders_dir(holders_dir_for(m_socket_path)) {
-    store.add_listener([this](const Event& ev) { on_committed(ev); });
     m_follower.set_prompt_listener([this](int64_t session, const std::string& prompt, const std::string& text) {
         auto it = m_sessions.find(session);
         if (it == m_sessions.end() || it->second->exited()) return;

@@ -47,8 +47,11 @@ public:
     // Is a client attached to the session (the user is looking at it)?
     bool attached(int64_t session);
 
-private:
+    // The Store listener (the Daemon wires it, in the pipeline's order): committed output
+    // goes to attached clients and the screen follower; acks go to the holders.
     void on_committed(const Event& ev);
+
+private:
     Status try_adopt(int64_t id, const std::string& socket_path);
     int64_t next_session_id() const;
     Status adopt(int64_t id, std::unique_ptr<HolderLink> link);

@@ -1,7 +1,6 @@
 // The screen-follower thread.
 #include "terminal/screen_follower.h"
 
-#include <event2/event.h>
 #include <pthread.h>
 #include <sched.h>
 #include <sys/resource.h>
@@ -40,9 +39,7 @@ struct ScreenFollower::Followed {
 };
 
 ScreenFollower::ScreenFollower(EventLoop& loop, std::string log_path, ScreenFollowerOptions options)
-    : m_loop(loop), m_log_path(std::move(log_path)), m_options(options),
-      m_ready_event(event_new(loop.base(), -1, 0, &ScreenFollower::ready_cb, this)) {
-    if (!m_ready_event) TETHER_BUG("event_new failed");
+    : m_loop(loop), m_log_path(std::move(log_path)), m_options(options), m_mailbox(loop, "screen follower") {
     m_thread = std::thread([this] { run(); });
 }
 
@@ -56,7 +53,6 @@ ScreenFollower::~ScreenFollower() {
     sched_param param{};
     pthread_setschedparam(m_thread.native_handle(), SCHED_OTHER, &param);
     m_thread.join();
-    event_free(m_ready_event);
 }
 
 namespace {
@@ -281,13 +277,10 @@ std::vector<Keyframe> ScreenFollower::parse(Followed& f, int64_t session, const 
         std::string prompt = recognise_prompt(text);
         if (prompt != f.shown_prompt) {
             f.shown_prompt = prompt;
-            if (!prompt.empty()) {
-                std::lock_guard ready(m_ready_mutex);
-                m_ready.emplace_back(session, [this, session, prompt, text](const Screen&, int64_t) {
-                    m_on_prompt(session, prompt, text);
+            if (!prompt.empty())
+                m_mailbox.post([this, session, prompt, text] {
+                    run_on_screen(session, [&](const Screen&, int64_t) { m_on_prompt(session, prompt, text); });
                 });
-                event_active(m_ready_event, EV_TIMEOUT, 0);
-            }
         }
     }
     return keyframes;
@@ -308,42 +301,28 @@ void ScreenFollower::store_keyframes(const std::vector<Keyframe>& frames) {
 void ScreenFollower::post_ready(Followed& f, int64_t session) {
     if (f.waiters.empty()) return;
     std::vector<std::pair<int64_t, ScreenFn>> keep;
-    bool posted = false;
     for (auto& [target, fn] : f.waiters) {
         if (f.fed_seq >= target) {
-            std::lock_guard lock(m_ready_mutex);
-            m_ready.emplace_back(session, std::move(fn));
+            m_mailbox.post([this, session, fn = std::move(fn)] { run_on_screen(session, fn); });
             --m_waiting;
-            posted = true;
         } else {
             keep.emplace_back(target, std::move(fn));
         }
     }
     f.waiters = std::move(keep);
-    if (posted) event_active(m_ready_event, EV_TIMEOUT, 0);
 }
 
-void ScreenFollower::ready_cb(int, short, void* self) {
-    run_guarded("screen follower", [self] { static_cast<ScreenFollower*>(self)->deliver_ready(); });
-}
-
-void ScreenFollower::deliver_ready() {
-    std::vector<std::pair<int64_t, ScreenFn>> ready;
+// On the loop thread: fn with the session's screen locked, unless it was removed meanwhile.
+void ScreenFollower::run_on_screen(int64_t session, const ScreenFn& fn) {
+    std::shared_ptr<Followed> f;
     {
-        std::lock_guard lock(m_ready_mutex);
-        ready.swap(m_ready);
+        std::lock_guard lock(m_mutex);
+        auto it = m_sessions.find(session);
+        if (it == m_sessions.end()) return;
+        f = it->second;
     }
-    for (auto& [session, fn] : ready) {
-        std::shared_ptr<Followed> f;
-        {
-            std::lock_guard lock(m_mutex);
-            auto it = m_sessions.find(session);
-            if (it == m_sessions.end()) continue;
-            f = it->second;
-        }
-        std::lock_guard lock(f->screen_mutex);
-        run_guarded("screen callback", [&] { fn(f->screen, f->fed_seq); });
-    }
+    std::lock_guard lock(f->screen_mutex);
+    run_guarded("screen callback", [&] { fn(f->screen, f->fed_seq); });
 }
 
 }  // namespace tether

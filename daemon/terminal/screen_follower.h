@@ -20,11 +20,10 @@
 #include <vector>
 
 #include "base/event_loop.h"
+#include "base/mailbox.h"
 #include "log/events.h"
 #include "terminal/keyframes.h"
 #include "terminal/screen.h"
-
-struct event;
 
 namespace tether {
 
@@ -73,8 +72,7 @@ private:
     void post_ready(Followed& f, int64_t session);
     void kick();
     void set_urgent(bool urgent);  // on the follower thread only
-    static void ready_cb(int, short, void* self);
-    void deliver_ready();
+    void run_on_screen(int64_t session, const ScreenFn& fn);  // loop thread
     void store_keyframes(const std::vector<Keyframe>& frames);  // follower thread
 
     EventLoop& m_loop;
@@ -89,9 +87,7 @@ private:
     std::atomic<int> m_waiting{0};  // when_caught_up callers not yet served
     bool m_urgent = false;          // the follower thread's current priority (its own)
 
-    std::mutex m_ready_mutex;
-    std::vector<std::pair<int64_t, ScreenFn>> m_ready;  // to run on the loop thread
-    event* m_ready_event;
+    Mailbox m_mailbox;  // what is ready -> the loop thread
     PromptFn m_on_prompt;
     std::unique_ptr<KeyframeStore> m_keyframes;  // follower thread only, opened on first use
 

@@ -1,9 +1,6 @@
 // Seeking a session's screen through keyframes, and the seek worker.
 #include "terminal/screen_seek.h"
 
-#include <event2/event.h>
-
-#include "base/bug.h"
 #include "base/log.h"
 
 namespace tether {
@@ -85,9 +82,7 @@ struct ScreenSeeker::Worker {
 };
 
 ScreenSeeker::ScreenSeeker(EventLoop& loop, std::string log_path)
-    : m_loop(loop), m_log_path(std::move(log_path)),
-      m_mailbox_event(event_new(loop.base(), -1, 0, &ScreenSeeker::mailbox_cb, this)) {
-    if (!m_mailbox_event) TETHER_BUG("event_new failed");
+    : m_loop(loop), m_log_path(std::move(log_path)), m_mailbox(loop, "screen seek reply") {
     m_thread = std::thread([this] { run(); });
 }
 
@@ -99,7 +94,6 @@ ScreenSeeker::~ScreenSeeker() {
     }
     m_wake.notify_all();
     m_thread.join();
-    event_free(m_mailbox_event);
 }
 
 void ScreenSeeker::submit(Job job) {
@@ -108,24 +102,6 @@ void ScreenSeeker::submit(Job job) {
         m_jobs.push_back(std::move(job));
     }
     m_wake.notify_one();
-}
-
-void ScreenSeeker::post(std::function<void()> fn) {
-    std::lock_guard lock(m_mailbox_mutex);
-    m_mailbox.push_back(std::move(fn));
-    event_active(m_mailbox_event, EV_TIMEOUT, 0);
-}
-
-void ScreenSeeker::mailbox_cb(int, short, void* self) {
-    run_guarded("screen seeker", [self] {
-        auto* s = static_cast<ScreenSeeker*>(self);
-        std::vector<std::function<void()>> ready;
-        {
-            std::lock_guard lock(s->m_mailbox_mutex);
-            ready.swap(s->m_mailbox);
-        }
-        for (auto& fn : ready) run_guarded("screen seek reply", fn);
-    });
 }
 
 void ScreenSeeker::run() {
@@ -162,7 +138,7 @@ void ScreenSeeker::seek(Target target, Done done) {
                               .cursor_row = s.cursor_row(), .cursor_col = s.cursor_col(), .alt_screen = s.alt_screen(),
                               .title = s.title(), .text = s.text(), .ansi = s.render_screen()};
         }();
-        post([done, view = std::move(view)] { done(view); });
+        m_mailbox.post([done, view = std::move(view)] { done(view); });
     });
 }
 
@@ -185,7 +161,7 @@ void ScreenSeeker::search(std::string phrase, std::optional<int64_t> session, si
             if (auto s = w.open(); !s) return s.error();
             return w.keyframes->search(phrase, session, limit);
         }();
-        post([done, hits = std::move(hits)] { done(hits); });
+        m_mailbox.post([done, hits = std::move(hits)] { done(hits); });
     });
 }
 

@@ -19,10 +19,9 @@
 
 #include "log/event_log.h"
 #include "base/event_loop.h"
+#include "base/mailbox.h"
 #include "terminal/keyframes.h"
 #include "terminal/screen.h"
-
-struct event;
 
 namespace tether {
 
@@ -76,9 +75,7 @@ private:
     struct Worker;
     using Job = std::function<void(Worker&)>;
     void submit(Job job);
-    void post(std::function<void()> fn);
     void run();
-    static void mailbox_cb(int, short, void* self);
 
     EventLoop& m_loop;
     std::string m_log_path;
@@ -86,9 +83,7 @@ private:
     std::condition_variable m_wake;
     std::deque<Job> m_jobs;
     bool m_stop = false;
-    std::mutex m_mailbox_mutex;
-    std::vector<std::function<void()>> m_mailbox;
-    event* m_mailbox_event;
+    Mailbox m_mailbox;  // the worker's answers -> the loop thread
     std::thread m_thread;
 };
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The watch stream (what tether-ui reads): a snapshot, then pushed notices as events
 become durable: sessions added, changed and ended; permission requests appearing and
-being decided; screen_changed only for subscribed sessions; and `screen` with cells."""
+being decided; screen_changed only for subscribed sessions; and `screen` with cells.
+Last, `ui_settings`: the window's part of the daemon's configuration."""
 
 import json
 import os
@@ -120,4 +121,15 @@ with Daemon() as d:
     ended = w2.wait(lambda n: n["event"] == "session" and n["session"]["name"] == "quiet" and n["change"] == "ended", "quiet to end")
     check(ended["session"]["state"] == "exited", "ended: %r" % ended)
     check(d.alive(), "the daemon died")
+
+# What the window takes from the daemon's configuration, which it does not read itself.
+with Daemon() as d:
+    config = os.path.join(d.root, "config.yaml")
+    with open(config, "w") as f:
+        f.write("ui:\n  terminal: \"xterm -T tether -e\"\nplugin_path: [%s]\n" % os.path.join(d.root, "plugins"))
+    d.extra_args = ["--config", config]
+    d.start()
+    r = d.conn().request({"cmd": "ui_settings"})
+    check(r.get("ok") and r["terminal"] == ["xterm", "-T", "tether", "-e"]
+          and r["plugin_path"] == [os.path.join(d.root, "plugins")], "ui_settings: %r" % r)
 print("ok")
