@@ -244,6 +244,21 @@ int cmd_daemon_status(const Globals& g, bool as_json) {
     return 0;
 }
 
+// What a session waits for, for the WAITING FOR column: the tool and its command or file,
+// else the question or the agent's last message.
+std::string waiting_for(const json& s) {
+    if (s.contains("waiting_tool")) {
+        json in = s.value("waiting_input", json());
+        std::string detail;
+        for (const char* key : {"command", "file_path"})
+            if (detail.empty() && in.is_object() && in.contains(key) && in[key].is_string()) detail = in[key].get<std::string>();
+        return s["waiting_tool"].get<std::string>() + (detail.empty() ? "" : ": " + detail);
+    }
+    std::string state = s.value("state", "");
+    if ((state == "needs_answer" || state == "idle") && s.contains("message")) return s["message"].get<std::string>();
+    return "";
+}
+
 int cmd_ls(const Globals& g, bool as_json, bool all) {
     auto c = connect_or_explain(g, true);
     if (!c) return k_exit_unreachable;
@@ -270,17 +285,8 @@ int cmd_ls(const Globals& g, bool as_json, bool all) {
         std::string cmd = s.value("external", false) ? "(external " + s["agent"].get<std::string>() + ")" : join_command(s["command"]);
         if (cmd.size() > 30) cmd = cmd.substr(0, 27) + "...";
         // What the session waits for, where it waits; else where it runs.
-        std::string where = s["cwd"].get<std::string>();
-        if (s.contains("waiting_tool")) {
-            json in = s.value("waiting_input", json());
-            std::string detail = in.is_object() && in.contains("command") && in["command"].is_string()
-                                     ? in["command"].get<std::string>()
-                                     : in.is_object() && in.contains("file_path") && in["file_path"].is_string()
-                                           ? in["file_path"].get<std::string>() : std::string();
-            where = s["waiting_tool"].get<std::string>() + (detail.empty() ? "" : ": " + detail);
-        } else if ((state == "needs_answer" || state == "idle") && s.contains("message")) {
-            where = s["message"].get<std::string>();
-        }
+        std::string where = waiting_for(s);
+        if (where.empty()) where = s["cwd"].get<std::string>();
         if (where.size() > 60) where = where.substr(0, 57) + "...";
         // The process that holds the session's terminal; "-" once it has ended (or for
         // an external session, whose agent runs elsewhere).
@@ -290,6 +296,47 @@ int cmd_ls(const Globals& g, bool as_json, bool all) {
                     human_duration(now - s["started_us"].get<int64_t>()).c_str(),
                     human_duration(now - s["last_activity_us"].get<int64_t>()).c_str(),
                     human_bytes(s["bytes_out"].get<int64_t>()).c_str(), holder.c_str(), cmd.c_str(), where.c_str());
+    }
+    return 0;
+}
+
+// `tether ls --fleet`: every host's sessions, from the fleet stream.
+int cmd_ls_fleet(const Globals& g, bool as_json, bool all) {
+    auto c = connect_or_explain(g, true);
+    if (!c) return k_exit_unreachable;
+    auto r = c->request({{"cmd", "fleet_ls"}});
+    if (!r) return fail(r.error().message);
+    if (as_json) {
+        std::cout << r->dump(2) << "\n";
+        return 0;
+    }
+    const json& f = (*r)["fleet"];
+    int64_t now = now_us();
+    std::printf("fleet: this host %s, %s (%s ago), stream %s\n", f["host"].get<std::string>().c_str(),
+                f["connected"].get<bool>() ? "connected" : ("not connected: " + f["link"].get<std::string>()).c_str(),
+                human_duration(now - f["link_since_us"].get<int64_t>()).c_str(), f["stream"].get<std::string>().c_str());
+    if (std::string e = f.value("server_error", ""); !e.empty()) std::printf("  the server says: %s\n", e.c_str());
+    if (std::string e = f["published"].value("last_error", ""); !e.empty()) std::printf("  publishing: %s\n", e.c_str());
+    const json& sk = f["skipped"];
+    int64_t skipped = sk["repeated"].get<int64_t>() + sk["older_epoch"].get<int64_t>() + sk["unknown_host"].get<int64_t>() + sk["malformed"].get<int64_t>();
+    if (skipped) std::printf("  skipped %lld stream messages; last: %s\n", static_cast<long long>(skipped), sk["last_reason"].get<std::string>().c_str());
+    if ((*r)["hosts"].empty()) std::printf("no host has published yet\n");
+    for (const auto& h : (*r)["hosts"]) {
+        std::printf("\n%s%s: daemon %s %s ago, last fact %s ago\n", h["host"].get<std::string>().c_str(), h["self"].get<bool>() ? " (this host)" : "",
+                    h["daemon_up"].get<bool>() ? "started" : "stopped", human_duration(now - h["daemon_since_us"].get<int64_t>()).c_str(),
+                    human_duration(now - h["last_time_us"].get<int64_t>()).c_str());
+        size_t shown = 0;
+        for (const auto& s : h["sessions"]) {
+            std::string state = s["state"].get<std::string>();
+            if (!all && (state == "exited" || state == "failed")) continue;
+            if (shown++ == 0) std::printf("  %-5s %-16s %-16s %-7s %s\n", "ID", "NAME", "STATE", "AGE", "WAITING FOR / CWD");
+            std::string where = waiting_for(s);
+            if (where.empty()) where = s["cwd"].get<std::string>();
+            if (where.size() > 60) where = where.substr(0, 57) + "...";
+            std::printf("  %-5lld %-16s %-16s %-7s %s\n", static_cast<long long>(s["id"].get<int64_t>()), s["name"].get<std::string>().c_str(),
+                        state.c_str(), human_duration(now - s["started_us"].get<int64_t>()).c_str(), where.c_str());
+        }
+        if (!shown) std::printf("  no %ssessions\n", all ? "" : "live ");
     }
     return 0;
 }
@@ -417,10 +464,10 @@ int cmd_simple(const Globals& g, json req, const std::function<void(const json&)
     return 0;
 }
 
-int cmd_pending(const Globals& g, bool as_json) {
+int cmd_pending(const Globals& g, bool as_json, bool fleet) {
     auto c = connect_or_explain(g, true);
     if (!c) return k_exit_unreachable;
-    auto r = c->request({{"cmd", "pending"}});
+    auto r = c->request({{"cmd", fleet ? "fleet_pending" : "pending"}});
     if (!r) return fail(r.error().message);
     if (as_json) {
         std::cout << (*r)["pending"].dump(2) << "\n";
@@ -430,13 +477,14 @@ int cmd_pending(const Globals& g, bool as_json) {
         std::printf("no pending permission requests\n");
         return 0;
     }
-    std::printf("%-8s %-5s %-16s %-12s %-7s %s\n", "REQUEST", "ID", "SESSION", "TOOL", "WAITING", "INPUT");
+    std::printf("%-14s %-5s %-16s %-12s %-7s %s\n", "REQUEST", "ID", "SESSION", "TOOL", "WAITING", "INPUT");
     for (auto& p : (*r)["pending"]) {
         std::string input = p["tool_input"].contains("command") && p["tool_input"]["command"].is_string()
                                 ? p["tool_input"]["command"].get<std::string>()
                                 : p["tool_input"].dump();
         if (input.size() > 60) input = input.substr(0, 57) + "...";
-        std::printf("%-8lld %-5lld %-16s %-12s %-7s %s\n", static_cast<long long>(p["request"].get<int64_t>()),
+        std::string request = p["request"].is_string() ? p["request"].get<std::string>() : std::to_string(p["request"].get<int64_t>());
+        std::printf("%-14s %-5lld %-16s %-12s %-7s %s\n", request.c_str(),
                     static_cast<long long>(p["session"].get<int64_t>()), p["name"].get<std::string>().c_str(),
                     p["tool"].get<std::string>().c_str(),
                     human_duration(p["waiting_ms"].get<int64_t>() * 1000).c_str(), input.c_str());
@@ -615,7 +663,9 @@ int main(int argc, char** argv) {
     auto* ls = app.add_subcommand("ls", "List sessions");
     ls->add_flag("--json", as_json, "Machine-readable output (every field)");
     ls->add_flag("-a,--all", all, "Include sessions that have ended");
-    ls->callback([&] { rc = cmd_ls(g, as_json, all); });
+    bool fleet = false;
+    ls->add_flag("--fleet", fleet, "Every host's sessions (config fleet:), from the fleet stream");
+    ls->callback([&] { rc = fleet ? cmd_ls_fleet(g, as_json, all) : cmd_ls(g, as_json, all); });
 
     std::string mark_session, mark_text;
     auto* mark = app.add_subcommand("mark", "Add a note to the timeline (prints its seq)");
@@ -760,17 +810,18 @@ int main(int argc, char** argv) {
 
     auto* pending = app.add_subcommand("pending", "List permission requests waiting for an answer");
     pending->add_flag("--json", as_json, "Machine-readable output");
-    pending->callback([&] { rc = cmd_pending(g, as_json); });
+    pending->add_flag("--fleet", fleet, "Every host's requests (answer one with tether approve HOST:REQ)");
+    pending->callback([&] { rc = cmd_pending(g, as_json, fleet); });
 
     std::string target, message;
     bool always = false;
     auto* approve = app.add_subcommand("approve", "Allow a pending permission request");
-    approve->add_option("request", target, "Request number (tether pending), or a session with one pending request")->required();
+    approve->add_option("request", target, "Request number (tether pending), a session with one pending request, or HOST:REQ (tether pending --fleet)")->required();
     approve->add_flag("--always", always, "Also allow it from now on, as the agent's own \"always allow\" does");
     approve->callback([&] {
         rc = cmd_simple(g, {{"cmd", "approve"}, {"target", session_ref(target)}, {"always", always}}, [](const json& r) {
-            std::printf("allowed request %lld of session %lld\n", static_cast<long long>(r["request"].get<int64_t>()),
-                        static_cast<long long>(r["session"].get<int64_t>()));
+            std::string request = r["request"].is_string() ? r["request"].get<std::string>() : std::to_string(r["request"].get<int64_t>());
+            std::printf("allowed request %s of session %lld\n", request.c_str(), static_cast<long long>(r["session"].get<int64_t>()));
         });
     });
     auto* deny = app.add_subcommand("deny", "Deny a pending permission request");
@@ -778,8 +829,8 @@ int main(int argc, char** argv) {
     deny->add_option("-m,--message", message, "Why, for the agent");
     deny->callback([&] {
         rc = cmd_simple(g, {{"cmd", "deny"}, {"target", session_ref(target)}, {"message", message}}, [](const json& r) {
-            std::printf("denied request %lld of session %lld\n", static_cast<long long>(r["request"].get<int64_t>()),
-                        static_cast<long long>(r["session"].get<int64_t>()));
+            std::string request = r["request"].is_string() ? r["request"].get<std::string>() : std::to_string(r["request"].get<int64_t>());
+            std::printf("denied request %s of session %lld\n", request.c_str(), static_cast<long long>(r["session"].get<int64_t>()));
         });
     });
 

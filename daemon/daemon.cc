@@ -56,6 +56,16 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
     Daemon* self = d.get();
     d->m_watchers = std::make_unique<Watchers>(d->m_loop, *d->m_store, *d->m_hooks,
                                                [self](const SessionRow& row) { return self->session_json(row); });
+    if (options.config.fleet && options.config.fleet->enabled()) {
+        auto fleet = Fleet::start(d->m_loop, *d->m_store, *d->m_hooks, *options.config.fleet, options.paths.state_dir,
+                                  options.paths.event_log(), [self](const SessionRow& row) { return self->session_json(row); });
+        if (!fleet) return fleet.error();
+        d->m_fleet = std::move(*fleet);
+        Watchers* watchers = d->m_watchers.get();
+        Fleet* f = d->m_fleet.get();
+        d->m_fleet->set_notice([watchers](const nlohmann::json& n) { watchers->push(n); });
+        watchers->set_snapshot_extra([f](nlohmann::json& reply) { reply["fleet"] = f->hosts_json(); });
+    }
     d->m_server = std::make_unique<ControlServer>(
         d->m_loop, [self](const std::shared_ptr<Connection>& c, const nlohmann::json& r) { self->handle(c, r); },
         options.control);
@@ -87,6 +97,7 @@ Daemon::~Daemon() {
     // Commit while every listener still exists; what the teardown appends is committed
     // by the store's own destructor, without listeners.
     if (m_store) (void)m_store->flush();
+    m_fleet.reset();
     m_watchers.reset();
     m_retention.reset();
     m_recordings.reset();
@@ -206,6 +217,8 @@ nlohmann::json Daemon::session_json(const SessionRow& row) const {
 void Daemon::handle(const std::shared_ptr<Connection>& conn, const nlohmann::json& req) {
     const std::string cmd = req["cmd"].get<std::string>();
     if (m_sessions->handle(conn, cmd, req)) return;
+    if (m_fleet && m_fleet->handle(conn, cmd, req)) return;
+    if (cmd == "fleet_ls" || cmd == "fleet_pending") return conn->reply_error(req, "this daemon is in no fleet (no fleet: in its configuration)");
     if (m_hooks->handle(conn, cmd, req)) return;
     if (m_watchers->handle(conn, cmd, req)) return;
     if (m_recordings->handle(conn, cmd, req)) return;

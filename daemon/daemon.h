@@ -9,6 +9,7 @@
 #include "config/config.h"
 #include "wire/control_socket.h"
 #include "base/event_loop.h"
+#include "fleet/fleet.h"
 #include "agent/hooks.h"
 #include "base/lock_file.h"
 #include "notify/notifications.h"
@@ -70,6 +71,7 @@ private:
     std::unique_ptr<Watchers> m_watchers;
     std::unique_ptr<Recordings> m_recordings;
     std::unique_ptr<Retention> m_retention;
+    std::unique_ptr<Fleet> m_fleet;  // null without a fleet: section
     std::unique_ptr<ControlServer> m_server;
     std::unique_ptr<SignalWatcher> m_sigterm, m_sigint, m_sighup;
     std::string m_stop_reason;

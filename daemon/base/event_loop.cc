@@ -113,4 +113,26 @@ void FdWatcher::trampoline(int, short, void* self) {
     run_guarded("fd watcher", static_cast<FdWatcher*>(self)->m_fn);
 }
 
+Mailbox::Mailbox(EventLoop& loop) : m_ev(event_new(loop.base(), -1, 0, &Mailbox::trampoline, this)) {
+    if (!m_ev) TETHER_BUG("event_new failed");
+}
+
+Mailbox::~Mailbox() { event_free(m_ev); }
+
+void Mailbox::post(std::function<void()> fn) {
+    std::lock_guard lock(m_mutex);
+    m_ready.push_back(std::move(fn));
+    event_active(m_ev, EV_TIMEOUT, 0);
+}
+
+void Mailbox::trampoline(int, short, void* self) {
+    auto* box = static_cast<Mailbox*>(self);
+    std::vector<std::function<void()>> ready;
+    {
+        std::lock_guard lock(box->m_mutex);
+        ready.swap(box->m_ready);
+    }
+    for (auto& fn : ready) run_guarded("mailbox", fn);
+}
+
 }  // namespace tether

@@ -4,6 +4,8 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <vector>
 
 struct event_base;
 struct event;
@@ -93,6 +95,24 @@ private:
     event* m_ev;
     std::function<void()> m_fn;
     bool m_enabled = false;
+};
+
+// Closures posted from other threads, run on the loop thread in the order posted (an
+// event activated with event_active: libevent is thread-enabled by EventLoop). Threads
+// that post must be joined before the Mailbox is destroyed.
+class Mailbox {
+public:
+    explicit Mailbox(EventLoop& loop);
+    ~Mailbox();
+    Mailbox(const Mailbox&) = delete;
+    Mailbox& operator=(const Mailbox&) = delete;
+    void post(std::function<void()> fn);  // any thread
+
+private:
+    static void trampoline(int, short, void* self);
+    event* m_ev;
+    std::mutex m_mutex;
+    std::vector<std::function<void()>> m_ready;
 };
 
 }  // namespace tether

@@ -124,6 +124,9 @@ void Notifications::on_committed(const Event& ev) {
     case EventKind::StateChanged:
         on_state_changed(ev);
         break;
+    case EventKind::FleetStateChanged:
+        on_fleet_state_changed(ev);
+        break;
     case EventKind::Acknowledged:
         cancel_escalations(ev.session, "acknowledged by " + ev.json().value("by", std::string("?")));
         break;
@@ -188,6 +191,41 @@ void Notifications::on_state_changed(const Event& ev) {
             break;
         }
     }
+}
+
+void Notifications::on_fleet_state_changed(const Event& ev) {
+    auto j = ev.json();
+    std::string host = j.value("host", "");
+    int64_t session = j.value("session", int64_t{0});
+    auto [key, added] = m_remote_keys.try_emplace({host, session}, -static_cast<int64_t>(m_remote_keys.size()) - 1);
+    Transition t;
+    t.session_id = key->second;
+    t.session_name = j.value("name", "");
+    t.cwd = j.value("cwd", "");
+    t.agent = j.value("agent", "");
+    t.from = j.value("from", "");
+    t.to = j.value("to", "");
+    t.previous_us = j.value("previous_us", int64_t{0});
+    t.tool = j.value("tool", "");
+    t.tool_input = j.value("tool_input", nlohmann::json());
+    t.message = j.value("message", "");
+    t.question = j.value("question", "");
+    t.attached = j.value("attached", false);
+    for (const RuleAction& a : evaluate(m_rules, t, m_memory, ev.time_us)) {
+        if (a.kind == ActionKind::notify) {
+            nlohmann::json m = message_for(t, a, ev);
+            // The request a button would answer lives on the other host: no buttons.
+            m.erase("permission_request");
+            m["host"] = host;
+            m["session"] = session;
+            for (const auto& n : a.notifiers) m_outbox.enqueue(0, a.rule, n, ev.seq, 0, message_to(m, n));
+        } else if (a.kind == ActionKind::escalate_later) {
+            log_info("rule " + a.rule + ": escalations are not run for another host's sessions (" + host + ")");
+        } else if (a.kind == ActionKind::suppressed) {
+            log_info("rule " + a.rule + ": " + a.why);
+        }
+    }
+    if (t.to == agent_state::exited) m_memory.forget_session(key->second);
 }
 
 void Notifications::cancel_escalations(int64_t session, const std::string& reason, const std::string& unless_state) {
@@ -263,6 +301,7 @@ void Notifications::send(const std::string& notifier, const nlohmann::json& m, i
     msg.time_ms = m.value("time_ms", int64_t{0});
     msg.rule = m.value("rule", "");
     msg.session_id = std::to_string(m.value("session", int64_t{0}));
+    if (std::string host = m.value("host", ""); !host.empty()) msg.session_id = host + ":" + msg.session_id;
     msg.session_name = m.value("session_name", "");
     msg.agent = m.value("agent", "");
     msg.state_from = m.value("from", "");
