@@ -16,7 +16,6 @@ and b, with their own state directories.
 Stdlib only; the last line printed is the summary bench/run keeps. Everything it starts
 is stopped on the way out."""
 
-import argparse
 import json
 import os
 import statistics
@@ -24,43 +23,42 @@ import sys
 import threading
 import time
 
-sys.dont_write_bytecode = True
-HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from bench_support import BenchError, bench_arguments, parse_bench_arguments, percentile, require_executables, run_bench
+import tether_harness as h  # the e2e harness (bench_support put it on the path): Daemon, NatsServer
 
 TURNS_PER_HOUR = 30
 
 
-def percentile(xs, p):
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(p * (len(xs) - 1))))]
-
-
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--build", default=os.path.join(HERE, "..", "build"))
-    ap.add_argument("--quick", action="store_true", help="fewer samples")
-    ap.add_argument("--changes", type=int, default=400)
-    ap.add_argument("--turns", type=int, default=20)
-    opt = ap.parse_args()
-    if opt.quick:
-        opt.changes, opt.turns = 60, 5
-    os.environ["TETHER_BIN_DIR"] = os.path.join(os.path.abspath(opt.build), "daemon")
-    sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
-    import tether_harness as h
+    ap = bench_arguments(__doc__.split("\n")[0], "fewer samples")
+    ap.add_argument("--changes", type=int, default=400, help="state changes timed")
+    ap.add_argument("--turns", type=int, default=20, help="agent turns for the stream's bytes")
+    opt = parse_bench_arguments(ap, quick={"changes": 60, "turns": 5})
+    require_executables("bench_fleet", [os.path.join(opt.bin_dir, n) for n in ("tether", "tetherd", "tether-holder")])
+    # The harness runs the binaries it names: those of the build under test.
+    h.BIN_DIR, h.TETHER, h.TETHERD = opt.bin_dir, os.path.join(opt.bin_dir, "tether"), os.path.join(opt.bin_dir, "tetherd")
 
-    with h.Daemon() as a, h.Daemon() as b:
-        nats = h.NatsServer(a.root).start()
-        try:
-            for d, host in ((a, "a"), (b, "b")):
-                path = os.path.join(d.root, "config.yaml")
-                with open(path, "w") as f:
-                    f.write(h.fleet_config(nats.url, host, ["a", "b"]))
-                d.extra_args = ["--config", path]
-                d.start()
-            latency_fleet, latency_local = measure_latency(h, a, b, opt.changes)
-            per_turn, log_per_turn, output_per_turn = measure_bytes(h, a, b, nats, opt.turns)
-        finally:
-            nats.stop()
+    def body(parent):
+        with h.Daemon(root=os.path.join(parent, "a")) as a, h.Daemon(root=os.path.join(parent, "b")) as b:
+            for d in (a, b):
+                os.makedirs(d.root)
+            nats = h.NatsServer(a.root).start()
+            try:
+                for d, host in ((a, "a"), (b, "b")):
+                    path = os.path.join(d.root, "config.yaml")
+                    with open(path, "w") as f:
+                        f.write(h.fleet_config(nats.url, host, ["a", "b"]))
+                    d.extra_args = ["--config", path]
+                    d.start()
+                return measure_latency(a, b, opt.changes), measure_bytes(a, b, nats, opt.turns)
+            finally:
+                nats.stop()
+
+    result = run_bench("bench_fleet", opt, body)
+    if result is None:
+        return 1
+    (latency_fleet, latency_local), (per_turn, log_per_turn, output_per_turn) = result
 
     def line(name, xs):
         return "%s p50 %.2f ms, p99 %.2f ms, max %.2f ms" % (name, statistics.median(xs), percentile(xs, 0.99), max(xs))
@@ -80,12 +78,12 @@ def main():
 class Watch(threading.Thread):
     """A watch connection that records (arrival, state) for one session's notices."""
 
-    def __init__(self, h, daemon, pick):
+    def __init__(self, daemon, pick):
         super().__init__(daemon=True)
         self.conn = daemon.conn()
         r = self.conn.request({"cmd": "watch"})
         if not r or not r.get("ok"):
-            raise SystemExit("bench_fleet: watch refused: %r" % r)
+            raise BenchError("watch refused: %r" % r)
         self.pick = pick
         self.seen = []
         self.start()
@@ -100,7 +98,7 @@ class Watch(threading.Thread):
                 self.seen.append((time.time(), state))
 
 
-def measure_latency(h, a, b, changes):
+def measure_latency(a, b, changes):
     b.tether("run", "-d", "--name", "s", "--", "sleep", "3600", check_rc=0)
     sid = json.loads(b.tether("ls", "--json")[1])[0]["id"]
 
@@ -114,14 +112,14 @@ def measure_latency(h, a, b, changes):
 
     h.wait_for(lambda: any(x["host"] == "b" and x["sessions"] for x in json.loads(a.tether("ls", "--fleet", "--json")[1])["hosts"]),
                timeout=20, what="b's session in a's view")
-    on_a, on_b = Watch(h, a, fleet_pick), Watch(h, b, local_pick)
+    on_a, on_b = Watch(a, fleet_pick), Watch(b, local_pick)
     c = b.conn()
     states = []
     for i in range(changes):
         state = "needs_answer" if i % 2 == 0 else "running"
         r = c.request({"cmd": "notify", "session": sid, "state": state})
         if not r.get("ok"):
-            raise SystemExit("bench_fleet: notify: %r" % r)
+            raise BenchError("notify: %r" % r)
         states.append(state)
         # One change at a time: each is seen on a before the next.
         h.wait_for(lambda: on_a.seen and on_a.seen[-1][1] == state, timeout=10, what="a's view of change %d" % i)
@@ -135,14 +133,14 @@ def measure_latency(h, a, b, changes):
             while j < len(seen) and (seen[j][1] != state or seen[j][0] < t - 0.001):
                 j += 1
             if j == len(seen):
-                raise SystemExit("bench_fleet: a change was not seen")
+                raise BenchError("a change was not seen")
             out.append((seen[j][0] - t) * 1000)
             j += 1
         return out
     return latencies(on_a.seen), latencies(on_b.seen)
 
 
-def measure_bytes(h, a, b, nats, turns):
+def measure_bytes(a, b, nats, turns):
     b.tether("run", "-d", "--name", "cl", "--", h.FAKE_CLAUDE, check_rc=0)
     h.wait_for(lambda: b.tether("screen", "cl")[1].rstrip().endswith(">"), what="the fake agent prompt")
     b.tether("wait", "cl", "--until", "running", "--timeout", "20", check_rc=0)
