@@ -35,7 +35,7 @@ def main():
     ap.add_argument("--changes", type=int, default=400, help="state changes timed")
     ap.add_argument("--turns", type=int, default=20, help="agent turns for the stream's bytes")
     opt = parse_bench_arguments(ap, quick={"changes": 60, "turns": 5})
-    require_executables("bench_fleet", [os.path.join(opt.bin_dir, n) for n in ("tether", "tetherd", "tether-holder")])
+    require_executables("bench_fleet", [os.path.join(opt.bin_dir, n) for n in ("tether", "tetherd", "tether-holder", "tether-hook")])
     # The harness runs the binaries it names: those of the build under test.
     h.BIN_DIR, h.TETHER, h.TETHERD = opt.bin_dir, os.path.join(opt.bin_dir, "tether"), os.path.join(opt.bin_dir, "tetherd")
 
@@ -81,6 +81,7 @@ class Watch(threading.Thread):
     def __init__(self, daemon, pick):
         super().__init__(daemon=True)
         self.conn = daemon.conn()
+        self.conn.sock.settimeout(None)  # a quiet stretch is no error
         r = self.conn.request({"cmd": "watch"})
         if not r or not r.get("ok"):
             raise BenchError("watch refused: %r" % r)
