@@ -56,16 +56,7 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
     Daemon* self = d.get();
     d->m_watchers = std::make_unique<Watchers>(d->m_loop, *d->m_store, *d->m_hooks,
                                                [self](const SessionRow& row) { return self->session_json(row); });
-    if (options.config.fleet && options.config.fleet->enabled()) {
-        auto fleet = Fleet::start(d->m_loop, *d->m_store, *d->m_hooks, *options.config.fleet, options.paths.state_dir,
-                                  options.paths.event_log(), [self](const SessionRow& row) { return self->session_json(row); });
-        if (!fleet) return fleet.error();
-        d->m_fleet = std::move(*fleet);
-        Watchers* watchers = d->m_watchers.get();
-        Fleet* f = d->m_fleet.get();
-        d->m_fleet->set_notice([watchers](const nlohmann::json& n) { watchers->push(n); });
-        watchers->set_snapshot_extra([f](nlohmann::json& reply) { reply["fleet"] = f->hosts_json(); });
-    }
+    if (options.config.fleet && options.config.fleet->enabled()) d->start_fleet(*options.config.fleet);
     d->m_server = std::make_unique<ControlServer>(
         d->m_loop, [self](const std::shared_ptr<Connection>& c, const nlohmann::json& r) { self->handle(c, r); },
         options.control);
@@ -88,6 +79,22 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
              options.paths.socket_path + ", config " +
              (options.paths.config_path.empty() ? std::string("(defaults)") : options.paths.config_path));
     return d;
+}
+
+// The fleet is an extra: a daemon whose fleet cannot start works on locally and says why.
+void Daemon::start_fleet(const FleetConfig& config) {
+    auto fleet = Fleet::start(m_loop, *m_store, *m_hooks, config, m_options.paths.state_dir, m_options.paths.event_log(),
+                              [this](const SessionRow& row) { return session_json(row); });
+    if (!fleet) {
+        m_fleet_error = fleet.error().message;
+        log_error("fleet: not started: " + m_fleet_error);
+        return;
+    }
+    m_fleet = std::move(*fleet);
+    Watchers* watchers = m_watchers.get();
+    Fleet* f = m_fleet.get();
+    m_fleet->set_notice([watchers](const nlohmann::json& n) { watchers->push(n); });
+    watchers->set_snapshot_extra([f](nlohmann::json& reply) { reply["fleet"] = f->hosts_json(); });
 }
 
 Daemon::Daemon(const DaemonOptions& options, LockFile lock) : m_options(options), m_lock(std::move(lock)) {}
@@ -218,7 +225,9 @@ void Daemon::handle(const std::shared_ptr<Connection>& conn, const nlohmann::jso
     const std::string cmd = req["cmd"].get<std::string>();
     if (m_sessions->handle(conn, cmd, req)) return;
     if (m_fleet && m_fleet->handle(conn, cmd, req)) return;
-    if (cmd == "fleet_ls" || cmd == "fleet_pending") return conn->reply_error(req, "this daemon is in no fleet (no fleet: in its configuration)");
+    if (cmd == "fleet_ls" || cmd == "fleet_pending")
+        return conn->reply_error(req, m_fleet_error.empty() ? "this daemon is in no fleet (no fleet: in its configuration)"
+                                                            : "the fleet did not start: " + m_fleet_error);
     if (m_hooks->handle(conn, cmd, req)) return;
     if (m_watchers->handle(conn, cmd, req)) return;
     if (m_recordings->handle(conn, cmd, req)) return;

@@ -5,7 +5,8 @@ requests; TLS with a CA of our own), checked for real. Hosts a and b connect ove
 with passwords from the environment and work as usual (b's request approved from a); as
 b's user, a client cannot publish a fact as a, answer a's requests, read a's replies or
 ask in a's name; a client with a wrong password is refused, and a daemon
-with a wrong password keeps working locally and says why it is not connected. The
+with a wrong password, or a CA file that is no certificate, keeps working locally and
+says why it is not in the fleet. The
 passwords appear nowhere the daemons write."""
 
 import json
@@ -131,6 +132,20 @@ accounts {
         check(f["published"]["count"] == 0, "published although refused: %r" % f)
         rc, out, err = c.tether("ls", "--fleet", check_rc=0)
         check("the server says: " in out and "Permissions Violation" in out, "ls --fleet: %r" % out)
+
+    # A CA file that is no certificate: the fleet does not start, the daemon does, and says why.
+    with Daemon() as c:
+        bad_ca = os.path.join(c.root, "not-a-ca.pem")
+        with open(bad_ca, "w") as f:
+            f.write("this is not a certificate\n")
+        path = os.path.join(c.root, "config.yaml")
+        with open(path, "w") as f:
+            f.write(fleet_config(nats.url, "b", ["a", "b"], "  tls: {ca: %s}\n" % bad_ca))
+        c.extra_args = ["--config", path]
+        c.start()
+        c.tether("run", "-d", "--name", "local", "--", "sleep", "30", check_rc=0)
+        rc, out, err = c.tether("ls", "--fleet")
+        check(rc == 1 and "the fleet did not start" in err and "CA certificate " + bad_ca in err, "a bad CA: rc %d %r" % (rc, err))
 
     for d in (a, b):
         with open(os.path.join(d.state_dir, "events.db"), "rb") as f:
