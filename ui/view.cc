@@ -64,6 +64,44 @@ void draw_status(const Model& model, const UiState& ui, int64_t now_us) {
     if (!model.last_error.empty()) ImGui::TextColored(ImVec4(1, 0.5f, 0.3f, 1), "%s", model.last_error.c_str());
 }
 
+// After the name: the agent, the state in colour and how long it has been in it.
+void draw_state_line(const SessionView& s, int64_t now_us, const char* suffix) {
+    ImGui::SameLine();
+    ImGui::TextDisabled("%s", s.agent.empty() ? "-" : s.agent.c_str());
+    ImGui::SameLine();
+    ImGui::TextColored(state_color(s.state), "%s", s.state.c_str());
+    ImGui::SameLine();
+    ImGui::TextDisabled("%s%s", format_duration(now_us - s.state_since_us).c_str(), suffix);
+    std::string what = waiting_for(s);
+    if (!what.empty()) {
+        if (what.size() > 300) what = what.substr(0, 300) + "...";
+        ImGui::PushTextWrapPos(ImGui::GetContentRegionMax().x - 8);
+        ImGui::TextUnformatted(what.c_str());
+        ImGui::PopTextWrapPos();
+    }
+}
+
+// Approve and Deny of a pending request (a number here, "host:REQ" for another host's).
+void draw_answers(Recorder& rec, const nlohmann::json& target, Actions& actions) {
+    ImGui::PushStyleColor(ImGuiCol_Button, ImVec4(0.15f, 0.50f, 0.20f, 1));
+    if (rec.button("Approve", "approve")) actions.requests.push_back({{"cmd", "approve"}, {"target", target}, {"by", "ui"}});
+    ImGui::PopStyleColor();
+    ImGui::SameLine();
+    ImGui::PushStyleColor(ImGuiCol_Button, ImVec4(0.55f, 0.18f, 0.15f, 1));
+    if (rec.button("Deny", "deny")) actions.requests.push_back({{"cmd", "deny"}, {"target", target}, {"by", "ui"}});
+    ImGui::PopStyleColor();
+}
+
+// The accent ring around a card that needs you (else a quiet one when selected).
+void draw_frame(ImVec2 top, bool ring, bool selected) {
+    ImVec2 bottom = ImGui::GetItemRectMax();
+    float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
+    ImDrawList* draw = ImGui::GetWindowDrawList();
+    if (ring) draw->AddRect(ImVec2(top.x - 4, top.y - 4), ImVec2(right, bottom.y + 4), k_accent, 6.0f, 0, 3.0f);
+    else if (selected) draw->AddRect(ImVec2(top.x - 4, top.y - 4), ImVec2(right, bottom.y + 4), IM_COL32(90, 110, 160, 255), 6.0f);
+    ImGui::Dummy(ImVec2(0, 6));
+}
+
 void draw_card(const Model& model, const SessionView& s, UiState& ui, ViewState& view, int64_t now_us, Layout* layout,
                Actions& actions) {
     ImGui::PushID(static_cast<int>(s.id));
@@ -78,27 +116,9 @@ void draw_card(const Model& model, const SessionView& s, UiState& ui, ViewState&
     Recorder rec{layout, s.name};
     if (ImGui::Selectable(label, view.selected == s.id, 0, ImVec2(name_w, 0))) view.selected = s.id;
     rec.record("select");
-    ImGui::SameLine();
-    ImGui::TextDisabled("%s", s.agent.empty() ? "-" : s.agent.c_str());
-    ImGui::SameLine();
-    ImGui::TextColored(state_color(s.state), "%s", s.state.c_str());
-    ImGui::SameLine();
-    ImGui::TextDisabled("%s%s", format_duration(now_us - s.state_since_us).c_str(), muted ? "  (muted)" : "");
-    std::string what = waiting_for(s);
-    if (!what.empty()) {
-        if (what.size() > 300) what = what.substr(0, 300) + "...";
-        ImGui::PushTextWrapPos(ImGui::GetContentRegionMax().x - 8);
-        ImGui::TextUnformatted(what.c_str());
-        ImGui::PopTextWrapPos();
-    }
+    draw_state_line(s, now_us, muted ? "  (muted)" : "");
     if (const PendingView* p = model.pending_for(s.id)) {
-        ImGui::PushStyleColor(ImGuiCol_Button, ImVec4(0.15f, 0.50f, 0.20f, 1));
-        if (rec.button("Approve", "approve")) actions.requests.push_back({{"cmd", "approve"}, {"target", p->request}, {"by", "ui"}});
-        ImGui::PopStyleColor();
-        ImGui::SameLine();
-        ImGui::PushStyleColor(ImGuiCol_Button, ImVec4(0.55f, 0.18f, 0.15f, 1));
-        if (rec.button("Deny", "deny")) actions.requests.push_back({{"cmd", "deny"}, {"target", p->request}, {"by", "ui"}});
-        ImGui::PopStyleColor();
+        draw_answers(rec, p->request, actions);
         ImGui::SameLine();
     }
     if (s.live && !s.external) {
@@ -129,15 +149,7 @@ void draw_card(const Model& model, const SessionView& s, UiState& ui, ViewState&
         }
     }
     ImGui::EndGroup();
-    ImVec2 bottom = ImGui::GetItemRectMax();
-    float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
-    ImDrawList* draw = ImGui::GetWindowDrawList();
-    if (ring) {
-        draw->AddRect(ImVec2(top.x - 4, top.y - 4), ImVec2(right, bottom.y + 4), k_accent, 6.0f, 0, 3.0f);
-    } else if (view.selected == s.id) {
-        draw->AddRect(ImVec2(top.x - 4, top.y - 4), ImVec2(right, bottom.y + 4), IM_COL32(90, 110, 160, 255), 6.0f);
-    }
-    ImGui::Dummy(ImVec2(0, 6));
+    draw_frame(top, ring, view.selected == s.id);
     ImGui::PopID();
 }
 
@@ -149,35 +161,10 @@ void draw_remote_card(const HostView& h, const SessionView& s, int64_t now_us, L
     ImGui::BeginGroup();
     Recorder rec{layout, key};
     ImGui::TextUnformatted(s.name.c_str());
-    ImGui::SameLine();
-    ImGui::TextDisabled("%s", s.agent.empty() ? "-" : s.agent.c_str());
-    ImGui::SameLine();
-    ImGui::TextColored(state_color(s.state), "%s", s.state.c_str());
-    ImGui::SameLine();
-    ImGui::TextDisabled("%s", format_duration(now_us - s.state_since_us).c_str());
-    std::string what = waiting_for(s);
-    if (!what.empty()) {
-        if (what.size() > 300) what = what.substr(0, 300) + "...";
-        ImGui::PushTextWrapPos(ImGui::GetContentRegionMax().x - 8);
-        ImGui::TextUnformatted(what.c_str());
-        ImGui::PopTextWrapPos();
-    }
-    if (const PendingView* p = h.pending_for(s.id)) {
-        std::string target = h.host + ":" + std::to_string(p->request);
-        ImGui::PushStyleColor(ImGuiCol_Button, ImVec4(0.15f, 0.50f, 0.20f, 1));
-        if (rec.button("Approve", "approve")) actions.requests.push_back({{"cmd", "approve"}, {"target", target}, {"by", "ui"}});
-        ImGui::PopStyleColor();
-        ImGui::SameLine();
-        ImGui::PushStyleColor(ImGuiCol_Button, ImVec4(0.55f, 0.18f, 0.15f, 1));
-        if (rec.button("Deny", "deny")) actions.requests.push_back({{"cmd", "deny"}, {"target", target}, {"by", "ui"}});
-        ImGui::PopStyleColor();
-    }
+    draw_state_line(s, now_us, "");
+    if (const PendingView* p = h.pending_for(s.id)) draw_answers(rec, h.host + ":" + std::to_string(p->request), actions);
     ImGui::EndGroup();
-    ImVec2 bottom = ImGui::GetItemRectMax();
-    float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
-    if (needs_you(s.state))
-        ImGui::GetWindowDrawList()->AddRect(ImVec2(top.x - 4, top.y - 4), ImVec2(right, bottom.y + 4), k_accent, 6.0f, 0, 3.0f);
-    ImGui::Dummy(ImVec2(0, 6));
+    draw_frame(top, needs_you(s.state), false);
     ImGui::PopID();
 }
 

@@ -14,7 +14,8 @@ import os
 import signal
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from http_fake import LoopbackHTTPServer, Reply
 
 from tether_harness import (BIN_DIR, Daemon, FAKE_CLAUDE, FLEET_KINDS, KIND, NatsServer, check, fleet_config, nats_publish,
                             wait_for)
@@ -28,26 +29,13 @@ class Sink:
     def __init__(self):
         self.lock = threading.Lock()
         self.docs = []
-        sink = self
+        self.server = LoopbackHTTPServer(self.handle)
+        self.port = self.server.port
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                with sink.lock:
-                    sink.docs.append((self.headers.get("Idempotency-Key"), json.loads(body)))
-                self.send_response(200)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    def handle(self, method, path, headers, body):
+        with self.lock:
+            self.docs.append((headers.get("Idempotency-Key"), json.loads(body)))
+        return Reply(200)
 
     def snapshot(self):
         with self.lock:

@@ -6,52 +6,22 @@ the real window under Xvfb + openbox, clicks with xdotool."""
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
 
-from tether_harness import BIN_DIR, Daemon, FAKE_CLAUDE, KIND, NatsServer, check, fail, fleet_config, wait_for
+from tether_harness import (BIN_DIR, Daemon, FAKE_CLAUDE, KIND, NatsServer, XDisplay, check, fleet_config, require_tools,
+                            run_output, wait_for)
 
 UI = os.path.join(os.path.abspath(os.path.join(BIN_DIR, "..")), "ui", "tether-ui")
 SHOTS = os.path.join(os.path.abspath(os.path.join(BIN_DIR, "..")), "ui-screenshots")
 ACCENT = "rgb(255,150,20)"  # the ring (ui/view.cc k_accent)
 
-for tool in ("Xvfb", "openbox", "xprop", "xdotool", "import", "convert"):
-    if not shutil.which(tool):
-        print("SKIP: %s is not installed (scripts/setup.sh installs it)" % tool)
-        sys.exit(77)
+require_tools("Xvfb", "openbox", "xprop", "xdotool", "import", "convert")
 if not os.path.exists(UI):
     print("SKIP: tether-ui was not built")
     sys.exit(77)
-
-procs = []
-
-
-def spawn(args, **kw):
-    p = subprocess.Popen(args, **kw)
-    procs.append(p)
-    return p
-
-
-def run(args):
-    return subprocess.run(args, capture_output=True, timeout=30).stdout.decode(errors="replace")
-
-
-def start_x():
-    r, w = os.pipe()
-    spawn(["Xvfb", "-displayfd", str(w), "-screen", "0", "1024x768x24", "-nolisten", "tcp"], pass_fds=(w,),
-          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(w)
-    display = b""
-    while not display.endswith(b"\n"):
-        chunk = os.read(r, 16)
-        if not chunk:
-            fail("Xvfb did not start")
-        display += chunk
-    os.environ["DISPLAY"] = ":" + display.decode().strip()
-    spawn(["openbox", "--sm-disable"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_for(lambda: "_NET_WM_STATE_ABOVE" in run(["xprop", "-root", "_NET_SUPPORTED"]), what="openbox's _NET_SUPPORTED")
+run = run_output
 
 
 def accent_pixels(path):
@@ -59,8 +29,10 @@ def accent_pixels(path):
                       "-format", "%[fx:mean*w*h]", "info:"]))
 
 
+xdisplay = None
 try:
-    start_x()
+    xdisplay = XDisplay()
+    spawn = xdisplay.spawn
     with Daemon() as a, Daemon() as b:
         nats = NatsServer(a.root).start()
         for d, host in ((a, "a"), (b, "b")):
@@ -112,8 +84,6 @@ try:
         wait_for(lambda: "approve:b:cl" not in (layout() or {}).get("buttons", {}), timeout=20, what="the Approve button to go")
         nats.stop()
 finally:
-    for p in reversed(procs):
-        if p.poll() is None:
-            p.kill()
-            p.wait()
+    if xdisplay:
+        xdisplay.close()
 print("ok")

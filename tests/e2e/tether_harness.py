@@ -463,3 +463,42 @@ def nats_publish(port, subject, headers, body):
     said = c.publish(subject, headers, body)
     c.close()
     check(not said, "nats-server answered %r" % said)
+
+
+class XDisplay:
+    """A private X display for the window's scenarios: Xvfb on a free display (it picks
+    and tells us), then openbox, ready for _NET_WM_STATE_ABOVE; DISPLAY points at it.
+    spawn() starts a process that close() ends (every one, newest first)."""
+
+    def __init__(self):
+        self.procs = []
+        r, w = os.pipe()
+        self.spawn(["Xvfb", "-displayfd", str(w), "-screen", "0", "1024x768x24", "-nolisten", "tcp"], pass_fds=(w,),
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.close(w)
+        display = b""
+        while not display.endswith(b"\n"):
+            chunk = os.read(r, 16)
+            if not chunk:
+                fail("Xvfb did not start")
+            display += chunk
+        os.environ["DISPLAY"] = ":" + display.decode().strip()
+        self.spawn(["openbox", "--sm-disable"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # GLFW reads the WM's _NET_SUPPORTED once, at glfwInit: start the UI only after it is there.
+        wait_for(lambda: "_NET_WM_STATE_ABOVE" in run_output(["xprop", "-root", "_NET_SUPPORTED"]), what="openbox's _NET_SUPPORTED")
+
+    def spawn(self, args, **kw):
+        p = subprocess.Popen(args, **kw)
+        self.procs.append(p)
+        return p
+
+    def close(self):
+        for p in reversed(self.procs):
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+
+
+def run_output(args):
+    """A program's standard output (bounded in time), whatever its exit status."""
+    return subprocess.run(args, capture_output=True, timeout=30).stdout.decode(errors="replace")
