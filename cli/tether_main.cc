@@ -322,9 +322,12 @@ int cmd_ls_fleet(const Globals& g, bool as_json, bool all) {
     if (skipped) std::printf("  skipped %lld stream messages; last: %s\n", static_cast<long long>(skipped), sk["last_reason"].get<std::string>().c_str());
     if ((*r)["hosts"].empty()) std::printf("no host has published yet\n");
     for (const auto& h : (*r)["hosts"]) {
-        std::printf("\n%s%s: daemon %s %s ago, last fact %s ago\n", h["host"].get<std::string>().c_str(), h["self"].get<bool>() ? " (this host)" : "",
-                    h["daemon_up"].get<bool>() ? "started" : "stopped", human_duration(now - h["daemon_since_us"].get<int64_t>()).c_str(),
-                    human_duration(now - h["last_time_us"].get<int64_t>()).c_str());
+        // A host whose daemon's start has left the stream (max_age) has no daemon fact.
+        int64_t since = h["daemon_since_us"].get<int64_t>();
+        std::string daemon = since == 0 ? "daemon ?" : std::string("daemon ") + (h["daemon_up"].get<bool>() ? "started " : "stopped ") +
+                                                           human_duration(now - since) + " ago";
+        std::printf("\n%s%s: %s, last fact %s ago\n", h["host"].get<std::string>().c_str(), h["self"].get<bool>() ? " (this host)" : "",
+                    daemon.c_str(), human_duration(now - h["last_time_us"].get<int64_t>()).c_str());
         size_t shown = 0;
         for (const auto& s : h["sessions"]) {
             std::string state = s["state"].get<std::string>();
