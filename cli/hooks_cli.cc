@@ -17,10 +17,15 @@ namespace {
 
 using nlohmann::json;
 
-int cmd_pending(const Globals& g, bool as_json) {
+// A request number, or HOST:REQ for another host's (tether pending --fleet).
+std::string request_text(const json& request) {
+    return request.is_string() ? request.get<std::string>() : std::to_string(request.get<int64_t>());
+}
+
+int cmd_pending(const Globals& g, bool as_json, bool fleet) {
     auto c = connect_or_explain(g, true);
     if (!c) return k_exit_unreachable;
-    auto r = c->request({{"cmd", "pending"}});
+    auto r = c->request({{"cmd", fleet ? "fleet_pending" : "pending"}});
     if (!r) return fail(r.error().message);
     if (as_json) {
         std::cout << (*r)["pending"].dump(2) << "\n";
@@ -30,13 +35,13 @@ int cmd_pending(const Globals& g, bool as_json) {
         std::printf("no pending permission requests\n");
         return 0;
     }
-    std::printf("%-8s %-5s %-16s %-12s %-7s %s\n", "REQUEST", "ID", "SESSION", "TOOL", "WAITING", "INPUT");
+    std::printf("%-14s %-5s %-16s %-12s %-7s %s\n", "REQUEST", "ID", "SESSION", "TOOL", "WAITING", "INPUT");
     for (auto& p : (*r)["pending"]) {
         std::string input = p["tool_input"].contains("command") && p["tool_input"]["command"].is_string()
                                 ? p["tool_input"]["command"].get<std::string>()
                                 : p["tool_input"].dump();
         if (input.size() > 60) input = input.substr(0, 57) + "...";
-        std::printf("%-8lld %-5lld %-16s %-12s %-7s %s\n", static_cast<long long>(p["request"].get<int64_t>()),
+        std::printf("%-14s %-5lld %-16s %-12s %-7s %s\n", request_text(p["request"]).c_str(),
                     static_cast<long long>(p["session"].get<int64_t>()), p["name"].get<std::string>().c_str(),
                     p["tool"].get<std::string>().c_str(),
                     human_duration(p["waiting_ms"].get<int64_t>() * 1000).c_str(), input.c_str());
@@ -122,21 +127,22 @@ int exec_tether_hook(const std::vector<std::string>& rest) {
 struct HooksOptions {
     std::string session, target, message, notify_state, until;
     double timeout_s = 0;
-    bool as_json = false, always = false, project = false, user = false;
+    bool as_json = false, always = false, project = false, user = false, fleet = false;
     long hooks_wait = 120;
 };
 
 void add_answer_commands(CLI::App& app, Cli& cli, const std::shared_ptr<HooksOptions>& o) {
     auto* pending = app.add_subcommand("pending", "List permission requests waiting for an answer");
     pending->add_flag("--json", o->as_json, "Machine-readable output");
-    pending->callback([&cli, o] { cli.rc = cmd_pending(cli.g, o->as_json); });
+    pending->add_flag("--fleet", o->fleet, "Every host's requests (answer one with tether approve HOST:REQ)");
+    pending->callback([&cli, o] { cli.rc = cmd_pending(cli.g, o->as_json, o->fleet); });
 
     auto* approve = app.add_subcommand("approve", "Allow a pending permission request");
-    approve->add_option("request", o->target, "Request number (tether pending), or a session with one pending request")->required();
+    approve->add_option("request", o->target, "Request number (tether pending), a session with one pending request, or HOST:REQ (tether pending --fleet)")->required();
     approve->add_flag("--always", o->always, "Also allow it from now on, as the agent's own \"always allow\" does");
     approve->callback([&cli, o] {
         cli.rc = cmd_simple(cli.g, {{"cmd", "approve"}, {"target", session_ref(o->target)}, {"always", o->always}}, [](const json& r) {
-            std::printf("allowed request %lld of session %lld\n", static_cast<long long>(r["request"].get<int64_t>()),
+            std::printf("allowed request %s of session %lld\n", request_text(r["request"]).c_str(),
                         static_cast<long long>(r["session"].get<int64_t>()));
         });
     });
@@ -145,7 +151,7 @@ void add_answer_commands(CLI::App& app, Cli& cli, const std::shared_ptr<HooksOpt
     deny->add_option("-m,--message", o->message, "Why, for the agent");
     deny->callback([&cli, o] {
         cli.rc = cmd_simple(cli.g, {{"cmd", "deny"}, {"target", session_ref(o->target)}, {"message", o->message}}, [](const json& r) {
-            std::printf("denied request %lld of session %lld\n", static_cast<long long>(r["request"].get<int64_t>()),
+            std::printf("denied request %s of session %lld\n", request_text(r["request"]).c_str(),
                         static_cast<long long>(r["session"].get<int64_t>()));
         });
     });

@@ -34,19 +34,25 @@ std::string join_command(const json& cmd) {
     return out;
 }
 
-// What the session waits for, where it waits; else where it runs.
-std::string ls_where(const json& s, const std::string& state) {
-    std::string where = s["cwd"].get<std::string>();
+// What a session waits for, for the WAITING FOR column: the tool and its command or file,
+// else the question or the agent's last message.
+std::string waiting_for(const json& s) {
     if (s.contains("waiting_tool")) {
         json in = s.value("waiting_input", json());
-        std::string detail = in.is_object() && in.contains("command") && in["command"].is_string()
-                                 ? in["command"].get<std::string>()
-                                 : in.is_object() && in.contains("file_path") && in["file_path"].is_string()
-                                       ? in["file_path"].get<std::string>() : std::string();
-        where = s["waiting_tool"].get<std::string>() + (detail.empty() ? "" : ": " + detail);
-    } else if ((state == "needs_answer" || state == "idle") && s.contains("message")) {
-        where = s["message"].get<std::string>();
+        std::string detail;
+        for (const char* key : {"command", "file_path"})
+            if (detail.empty() && in.is_object() && in.contains(key) && in[key].is_string()) detail = in[key].get<std::string>();
+        return s["waiting_tool"].get<std::string>() + (detail.empty() ? "" : ": " + detail);
     }
+    std::string state = s.value("state", "");
+    if ((state == "needs_answer" || state == "idle") && s.contains("message")) return s["message"].get<std::string>();
+    return "";
+}
+
+// What the session waits for, where it waits; else where it runs.
+std::string ls_where(const json& s) {
+    std::string where = waiting_for(s);
+    if (where.empty()) where = s["cwd"].get<std::string>();
     if (where.size() > 60) where = where.substr(0, 57) + "...";
     return where;
 }
@@ -64,7 +70,7 @@ void print_ls_row(const json& s, int64_t now) {
                 s["name"].get<std::string>().c_str(), state.c_str(),
                 human_duration(now - s["started_us"].get<int64_t>()).c_str(),
                 human_duration(now - s["last_activity_us"].get<int64_t>()).c_str(),
-                human_bytes(s["bytes_out"].get<int64_t>()).c_str(), holder.c_str(), cmd.c_str(), ls_where(s, state).c_str());
+                human_bytes(s["bytes_out"].get<int64_t>()).c_str(), holder.c_str(), cmd.c_str(), ls_where(s).c_str());
 }
 
 int cmd_ls(const Globals& g, bool as_json, bool all) {
@@ -87,6 +93,52 @@ int cmd_ls(const Globals& g, bool as_json, bool all) {
     std::printf("%-5s %-16s %-16s %-7s %-7s %-8s %-8s %-30s %s\n", "ID", "NAME", "STATE", "AGE", "ACTIVE", "OUT",
                 "HOLDER", "COMMAND", "WAITING FOR / CWD");
     for (auto& s : sessions) print_ls_row(s, now);
+    return 0;
+}
+
+// `tether ls --fleet`: every host's sessions, from the fleet stream.
+void print_fleet_link(const json& f, int64_t now) {
+    std::printf("fleet: this host %s, %s (%s ago), stream %s\n", f["host"].get<std::string>().c_str(),
+                f["connected"].get<bool>() ? "connected" : ("not connected: " + f["link"].get<std::string>()).c_str(),
+                human_duration(now - f["link_since_us"].get<int64_t>()).c_str(), f["stream"].get<std::string>().c_str());
+    if (std::string e = f.value("server_error", ""); !e.empty()) std::printf("  the server says: %s\n", e.c_str());
+    if (std::string e = f["published"].value("last_error", ""); !e.empty()) std::printf("  publishing: %s\n", e.c_str());
+    const json& sk = f["skipped"];
+    int64_t skipped = sk["repeated"].get<int64_t>() + sk["older_epoch"].get<int64_t>() + sk["unknown_host"].get<int64_t>() + sk["malformed"].get<int64_t>();
+    if (skipped) std::printf("  skipped %lld stream messages; last: %s\n", static_cast<long long>(skipped), sk["last_reason"].get<std::string>().c_str());
+}
+
+void print_fleet_host(const json& h, int64_t now, bool all) {
+    // A host whose daemon's start has left the stream (max_age) has no daemon fact.
+    int64_t since = h["daemon_since_us"].get<int64_t>();
+    std::string daemon = since == 0 ? "daemon ?" : std::string("daemon ") + (h["daemon_up"].get<bool>() ? "started " : "stopped ") +
+                                                       human_duration(now - since) + " ago";
+    std::printf("\n%s%s: %s, last fact %s ago\n", h["host"].get<std::string>().c_str(), h["self"].get<bool>() ? " (this host)" : "",
+                daemon.c_str(), human_duration(now - h["last_time_us"].get<int64_t>()).c_str());
+    size_t shown = 0;
+    for (const auto& s : h["sessions"]) {
+        std::string state = s["state"].get<std::string>();
+        if (!all && (state == "exited" || state == "failed")) continue;
+        if (shown++ == 0) std::printf("  %-5s %-16s %-16s %-7s %s\n", "ID", "NAME", "STATE", "AGE", "WAITING FOR / CWD");
+        std::printf("  %-5lld %-16s %-16s %-7s %s\n", static_cast<long long>(s["id"].get<int64_t>()), s["name"].get<std::string>().c_str(),
+                    state.c_str(), human_duration(now - s["started_us"].get<int64_t>()).c_str(), ls_where(s).c_str());
+    }
+    if (!shown) std::printf("  no %ssessions\n", all ? "" : "live ");
+}
+
+int cmd_ls_fleet(const Globals& g, bool as_json, bool all) {
+    auto c = connect_or_explain(g, true);
+    if (!c) return k_exit_unreachable;
+    auto r = c->request({{"cmd", "fleet_ls"}});
+    if (!r) return fail(r.error().message);
+    if (as_json) {
+        std::cout << r->dump(2) << "\n";
+        return 0;
+    }
+    int64_t now = now_us();
+    print_fleet_link((*r)["fleet"], now);
+    if ((*r)["hosts"].empty()) std::printf("no host has published yet\n");
+    for (const auto& h : (*r)["hosts"]) print_fleet_host(h, now, all);
     return 0;
 }
 
@@ -241,7 +293,7 @@ struct SessionOptions {
     RunArgs run;
     std::string session, mark_session, mark_text, key_flag, text, sig = "TERM", screen_at;
     int64_t screen_seq = 0;
-    bool as_json = false, all = false, read_only = false, enter = false, ansi = false;
+    bool as_json = false, all = false, read_only = false, enter = false, ansi = false, fleet = false;
 };
 
 void add_run_command(CLI::App& app, Cli& cli, const std::shared_ptr<SessionOptions>& o) {
@@ -304,7 +356,8 @@ void add_session_commands(CLI::App& app, Cli& cli) {
     auto* ls = app.add_subcommand("ls", "List sessions");
     ls->add_flag("--json", o->as_json, "Machine-readable output (every field)");
     ls->add_flag("-a,--all", o->all, "Include sessions that have ended");
-    ls->callback([&cli, o] { cli.rc = cmd_ls(cli.g, o->as_json, o->all); });
+    ls->add_flag("--fleet", o->fleet, "Every host's sessions (config fleet:), from the fleet stream");
+    ls->callback([&cli, o] { cli.rc = o->fleet ? cmd_ls_fleet(cli.g, o->as_json, o->all) : cmd_ls(cli.g, o->as_json, o->all); });
 
     auto* mark = app.add_subcommand("mark", "Add a note to the timeline (prints its seq)");
     mark->add_option("-s,--session", o->mark_session, "Session id or name the note belongs to");

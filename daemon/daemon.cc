@@ -56,6 +56,7 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
     Daemon* self = d.get();
     d->m_watchers = std::make_unique<Watchers>(d->m_loop, *d->m_store, *d->m_hooks,
                                                [self](const SessionRow& row) { return self->session_json(row); });
+    if (options.config.fleet && options.config.fleet->enabled()) d->start_fleet(*options.config.fleet);
     d->wire_pipeline();
     d->m_server = std::make_unique<ControlServer>(
         d->m_loop, [self](const std::shared_ptr<Connection>& c, const nlohmann::json& r) { self->handle(c, r); },
@@ -103,6 +104,24 @@ void Daemon::wire_pipeline() {
     m_store->add_listener([notifications](const Event& ev) { notifications->on_committed(ev); });
     // 6. Watch streams (tether-ui): what changed, after everything above.
     m_store->add_listener([watchers](const Event& ev) { watchers->on_committed(ev); });
+    // 7. The fleet (when configured): committed facts that travel go to its publisher.
+    if (Fleet* fleet = m_fleet.get()) m_store->add_listener([fleet](const Event& ev) { fleet->on_committed(ev); });
+}
+
+// The fleet is an extra: a daemon whose fleet cannot start works on locally and says why.
+void Daemon::start_fleet(const FleetConfig& config) {
+    auto fleet = Fleet::start(m_loop, *m_store, *m_hooks, config, m_options.paths.state_dir, m_options.paths.event_log(),
+                              [this](const SessionRow& row) { return session_json(row); });
+    if (!fleet) {
+        m_fleet_error = fleet.error().message;
+        log_error("fleet: not started: " + m_fleet_error);
+        return;
+    }
+    m_fleet = std::move(*fleet);
+    Watchers* watchers = m_watchers.get();
+    Fleet* f = m_fleet.get();
+    m_fleet->set_notice([watchers](const nlohmann::json& n) { watchers->push(n); });
+    watchers->set_snapshot_extra([f](nlohmann::json& reply) { reply["fleet"] = f->hosts_json(); });
 }
 
 Daemon::Daemon(const DaemonOptions& options, LockFile lock) : m_options(options), m_lock(std::move(lock)) {}
@@ -112,6 +131,7 @@ Daemon::~Daemon() {
     // Commit while every listener still exists; what the teardown appends is committed
     // by the store's own destructor, without listeners.
     if (m_store) (void)m_store->flush();
+    m_fleet.reset();
     m_watchers.reset();
     m_retention.reset();
     m_recordings.reset();
@@ -231,6 +251,10 @@ nlohmann::json Daemon::session_json(const SessionRow& row) const {
 void Daemon::handle(const std::shared_ptr<Connection>& conn, const nlohmann::json& req) {
     const std::string cmd = req["cmd"].get<std::string>();
     if (m_sessions->handle(conn, cmd, req)) return;
+    if (m_fleet && m_fleet->handle(conn, cmd, req)) return;
+    if (cmd == "fleet_ls" || cmd == "fleet_pending")
+        return conn->reply_error(req, m_fleet_error.empty() ? "this daemon is in no fleet (no fleet: in its configuration)"
+                                                            : "the fleet did not start: " + m_fleet_error);
     if (m_hooks->handle(conn, cmd, req)) return;
     if (m_watchers->handle(conn, cmd, req)) return;
     if (m_recordings->handle(conn, cmd, req)) return;

@@ -9,6 +9,7 @@
 #include "config/config.h"
 #include "wire/control_socket.h"
 #include "base/event_loop.h"
+#include "fleet/fleet.h"
 #include "agent/hooks.h"
 #include "base/lock_file.h"
 #include "notify/notifications.h"
@@ -48,6 +49,7 @@ private:
     void handle(const std::shared_ptr<Connection>& conn, const nlohmann::json& req);
     nlohmann::json session_json(const SessionRow& row) const;
     void record_config(const Status& outcome);
+    void start_fleet(const FleetConfig& config);
     void cmd_rules_test(const std::shared_ptr<Connection>& conn, const nlohmann::json& req);
     void cmd_status(const std::shared_ptr<Connection>& conn, const nlohmann::json& req);
     void cmd_ls(const std::shared_ptr<Connection>& conn, const nlohmann::json& req);
@@ -72,6 +74,8 @@ private:
     std::unique_ptr<Watchers> m_watchers;
     std::unique_ptr<Recordings> m_recordings;
     std::unique_ptr<Retention> m_retention;
+    std::unique_ptr<Fleet> m_fleet;  // null without a fleet: section, or when it could not start
+    std::string m_fleet_error;
     std::unique_ptr<ControlServer> m_server;
     std::unique_ptr<SignalWatcher> m_sigterm, m_sigint, m_sighup;
     std::string m_stop_reason;

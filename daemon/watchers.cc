@@ -50,7 +50,9 @@ void Watchers::cmd_watch(const std::shared_ptr<Connection>& conn, const nlohmann
     m_watchers[conn->id()] = Watcher{conn, std::move(*screens)};
     nlohmann::json sessions = nlohmann::json::array();
     for (const auto& [id, row] : m_store.sessions().sessions) sessions.push_back(m_session_json(row));
-    conn->reply_ok(req, {{"sessions", sessions}, {"pending", m_hooks.pending_json()}, {"seq", m_store.log().last_seq()}});
+    nlohmann::json reply{{"sessions", sessions}, {"pending", m_hooks.pending_json()}, {"seq", m_store.log().last_seq()}};
+    if (m_extra) m_extra(reply);
+    conn->reply_ok(req, std::move(reply));
 }
 
 void Watchers::cmd_watch_screens(const std::shared_ptr<Connection>& conn, const nlohmann::json& req) {

@@ -36,6 +36,9 @@ public:
     // True when cmd was a watch command ("watch", "watch_screens").
     bool handle(const std::shared_ptr<Connection>& conn, const std::string& cmd, const nlohmann::json& req);
     size_t count() const { return m_watchers.size(); }
+    // The fleet: adds its hosts to the snapshot (reply["fleet"]) and pushes its notices.
+    void set_snapshot_extra(std::function<void(nlohmann::json& reply)> extra) { m_extra = std::move(extra); }
+    void push(const nlohmann::json& notice) { if (!m_watchers.empty()) broadcast(notice); }
 
     // The Store listener (the Daemon wires it, last in the pipeline): notices to the
     // watch streams after each commit.
@@ -60,6 +63,7 @@ private:
     Store& m_store;
     Hooks& m_hooks;
     SessionJson m_session_json;
+    std::function<void(nlohmann::json&)> m_extra;
     std::map<uint64_t, Watcher> m_watchers;  // by connection id
     // The rows last pushed, without the fields that change with every byte (the traffic
     // counters, last activity): only a change worth a glance is pushed.

@@ -1,6 +1,8 @@
 // Folding the watch stream into the model.
 #include "model.h"
 
+#include <cstdlib>
+
 #include "base/json_fields.h"
 
 namespace tether::ui {
@@ -63,9 +65,39 @@ PendingView pending_from_json(const nlohmann::json& j) {
     return p;
 }
 
+HostView host_from_json(const nlohmann::json& j) {
+    HostView h;
+    h.host = json_text(j, "host");
+    h.self = j.value("self", false);
+    h.daemon_up = j.value("daemon_up", false);
+    for (const auto& row : j.value("sessions", nlohmann::json::array())) {
+        SessionView s = session_from_json(row);
+        h.sessions[s.id] = std::move(s);
+    }
+    for (const auto& p : j.value("pending", nlohmann::json::array())) {
+        // "host:17" in the daemon's list; the number is the request on that host.
+        PendingView v = pending_from_json(p);
+        std::string r = json_text(p, "request");
+        if (size_t colon = r.rfind(':'); colon != std::string::npos) v.request = std::atoll(r.c_str() + colon + 1);
+        if (v.request) h.pending[v.request] = std::move(v);
+    }
+    return h;
+}
+
+const PendingView* HostView::pending_for(int64_t session) const {
+    for (const auto& [id, p] : pending)
+        if (p.session == session) return &p;
+    return nullptr;
+}
+
 void Model::apply_snapshot(const nlohmann::json& reply) {
     sessions.clear();
     pending.clear();
+    fleet.clear();
+    for (const auto& h : reply.value("fleet", nlohmann::json::array())) {
+        HostView v = host_from_json(h);
+        fleet[v.host] = std::move(v);
+    }
     for (const auto& row : reply.value("sessions", nlohmann::json::array())) {
         SessionView s = session_from_json(row);
         sessions[s.id] = std::move(s);
@@ -88,6 +120,9 @@ std::optional<Transition> Model::apply_notice(const nlohmann::json& notice) {
         sessions[id] = std::move(s);
         // Notices are upserts and may repeat what the snapshot held: only a change counts.
         if (needs_you(to) && from != to) return Transition{id, from, to};
+    } else if (event == "fleet") {
+        HostView h = host_from_json(notice.value("host", nlohmann::json::object()));
+        if (!h.host.empty()) fleet[h.host] = std::move(h);
     } else if (event == "pending") {
         std::string change = json_text(notice, "change");
         if (change == "added") {

@@ -48,6 +48,19 @@ struct ScreenView {
     std::string error;  // the screen could not be fetched (an ended session, ...)
 };
 
+// Another host of the fleet (daemon/fleet), as the daemon folds it from the fleet stream.
+// Its sessions and requests are that host's; a request is answered as "host:REQ".
+struct HostView {
+    std::string host;
+    bool self = false;  // this daemon's own host: its sessions are the local ones
+    bool daemon_up = false;
+    std::map<int64_t, SessionView> sessions;
+    std::map<int64_t, PendingView> pending;  // by request on that host
+
+    const PendingView* pending_for(int64_t session) const;
+    bool operator==(const HostView&) const = default;
+};
+
 // States where the agent waits for the user.
 bool needs_you(const std::string& state);
 
@@ -65,6 +78,7 @@ struct Model {
     std::string link_error;  // why not connected ("daemon not running: ...")
     std::map<int64_t, SessionView> sessions;
     std::map<int64_t, PendingView> pending;  // by request
+    std::map<std::string, HostView> fleet;   // by host; empty without a fleet
     std::optional<ScreenView> screen;
     std::string last_error;  // of the last action (approve, send, ...)
     std::vector<std::string> terminal;  // what Attach runs: the daemon's ui.terminal (ui_settings)
@@ -81,5 +95,6 @@ struct Model {
 
 SessionView session_from_json(const nlohmann::json& j);
 PendingView pending_from_json(const nlohmann::json& j);
+HostView host_from_json(const nlohmann::json& j);
 
 }  // namespace tether::ui

@@ -70,3 +70,22 @@ TEST_CASE("screen cells: colours decoded, errors kept") {
     m.apply_screen({{"ok", false}, {"session", 4}, {"error", "screen: session 4 has ended"}});
     CHECK(m.screen->error == "screen: session 4 has ended");
 }
+
+TEST_CASE("the fleet's hosts: from the snapshot, replaced by each fleet notice") {
+    Model m;
+    m.apply_snapshot(nlohmann::json::parse(R"({"sessions": [], "pending": [], "fleet": [
+        {"host": "a", "self": true, "daemon_up": true, "sessions": [], "pending": []},
+        {"host": "b", "daemon_up": true,
+         "sessions": [{"id": 1, "name": "api", "state": "needs_permission", "waiting_tool": "Bash"}],
+         "pending": [{"request": "b:9", "session": 1, "tool": "Bash", "tool_input": {"command": "ls"}}]}]})"));
+    REQUIRE(m.fleet.size() == 2);
+    CHECK(m.fleet.at("a").self);
+    const HostView& b = m.fleet.at("b");
+    CHECK(b.sessions.at(1).state == "needs_permission");
+    REQUIRE(b.pending_for(1));
+    CHECK(b.pending_for(1)->request == 9);
+    CHECK(!m.apply_notice(nlohmann::json::parse(R"({"event": "fleet", "host": {"host": "b", "daemon_up": true,
+        "sessions": [{"id": 1, "name": "api", "state": "running"}], "pending": []}})")));
+    CHECK(m.fleet.at("b").sessions.at(1).state == "running");
+    CHECK(!m.fleet.at("b").pending_for(1));
+}

@@ -53,9 +53,53 @@ void draw_status(const Model& model, const UiState& ui, int64_t now_us) {
             ++live;
             if (needs_you(s.state) && !ui.is_muted(id, now_us)) ++need;
         }
+    for (const auto& [name, h] : model.fleet)
+        for (const auto& [id, s] : h.sessions)
+            if (!h.self && s.live) {
+                ++live;
+                need += needs_you(s.state);
+            }
     if (need) ImGui::TextColored(ImVec4(1, 0.6f, 0.1f, 1), "%zu session%s, %zu need%s you", live, live == 1 ? "" : "s", need, need == 1 ? "s" : "");
     else ImGui::TextDisabled("%zu session%s, all quiet", live, live == 1 ? "" : "s");
     if (!model.last_error.empty()) ImGui::TextColored(ImVec4(1, 0.5f, 0.3f, 1), "%s", model.last_error.c_str());
+}
+
+// After the name: the agent, the state in colour and how long it has been in it.
+void draw_state_line(const SessionView& s, int64_t now_us, const char* suffix) {
+    ImGui::SameLine();
+    ImGui::TextDisabled("%s", s.agent.empty() ? "-" : s.agent.c_str());
+    ImGui::SameLine();
+    ImGui::TextColored(state_color(s.state), "%s", s.state.c_str());
+    ImGui::SameLine();
+    ImGui::TextDisabled("%s%s", format_duration(now_us - s.state_since_us).c_str(), suffix);
+    std::string what = waiting_for(s);
+    if (!what.empty()) {
+        if (what.size() > 300) what = what.substr(0, 300) + "...";
+        ImGui::PushTextWrapPos(ImGui::GetContentRegionMax().x - 8);
+        ImGui::TextUnformatted(what.c_str());
+        ImGui::PopTextWrapPos();
+    }
+}
+
+// Approve and Deny of a pending request (a number here, "host:REQ" for another host's).
+void draw_answers(Recorder& rec, const nlohmann::json& target, Actions& actions) {
+    ImGui::PushStyleColor(ImGuiCol_Button, ImVec4(0.15f, 0.50f, 0.20f, 1));
+    if (rec.button("Approve", "approve")) actions.requests.push_back({{"cmd", "approve"}, {"target", target}, {"by", "ui"}});
+    ImGui::PopStyleColor();
+    ImGui::SameLine();
+    ImGui::PushStyleColor(ImGuiCol_Button, ImVec4(0.55f, 0.18f, 0.15f, 1));
+    if (rec.button("Deny", "deny")) actions.requests.push_back({{"cmd", "deny"}, {"target", target}, {"by", "ui"}});
+    ImGui::PopStyleColor();
+}
+
+// The accent ring around a card that needs you (else a quiet one when selected).
+void draw_frame(ImVec2 top, bool ring, bool selected) {
+    ImVec2 bottom = ImGui::GetItemRectMax();
+    float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
+    ImDrawList* draw = ImGui::GetWindowDrawList();
+    if (ring) draw->AddRect(ImVec2(top.x - 4, top.y - 4), ImVec2(right, bottom.y + 4), k_accent, 6.0f, 0, 3.0f);
+    else if (selected) draw->AddRect(ImVec2(top.x - 4, top.y - 4), ImVec2(right, bottom.y + 4), IM_COL32(90, 110, 160, 255), 6.0f);
+    ImGui::Dummy(ImVec2(0, 6));
 }
 
 void draw_card(const Model& model, const SessionView& s, UiState& ui, ViewState& view, int64_t now_us, Layout* layout,
@@ -72,27 +116,9 @@ void draw_card(const Model& model, const SessionView& s, UiState& ui, ViewState&
     Recorder rec{layout, s.name};
     if (ImGui::Selectable(label, view.selected == s.id, 0, ImVec2(name_w, 0))) view.selected = s.id;
     rec.record("select");
-    ImGui::SameLine();
-    ImGui::TextDisabled("%s", s.agent.empty() ? "-" : s.agent.c_str());
-    ImGui::SameLine();
-    ImGui::TextColored(state_color(s.state), "%s", s.state.c_str());
-    ImGui::SameLine();
-    ImGui::TextDisabled("%s%s", format_duration(now_us - s.state_since_us).c_str(), muted ? "  (muted)" : "");
-    std::string what = waiting_for(s);
-    if (!what.empty()) {
-        if (what.size() > 300) what = what.substr(0, 300) + "...";
-        ImGui::PushTextWrapPos(ImGui::GetContentRegionMax().x - 8);
-        ImGui::TextUnformatted(what.c_str());
-        ImGui::PopTextWrapPos();
-    }
+    draw_state_line(s, now_us, muted ? "  (muted)" : "");
     if (const PendingView* p = model.pending_for(s.id)) {
-        ImGui::PushStyleColor(ImGuiCol_Button, ImVec4(0.15f, 0.50f, 0.20f, 1));
-        if (rec.button("Approve", "approve")) actions.requests.push_back({{"cmd", "approve"}, {"target", p->request}, {"by", "ui"}});
-        ImGui::PopStyleColor();
-        ImGui::SameLine();
-        ImGui::PushStyleColor(ImGuiCol_Button, ImVec4(0.55f, 0.18f, 0.15f, 1));
-        if (rec.button("Deny", "deny")) actions.requests.push_back({{"cmd", "deny"}, {"target", p->request}, {"by", "ui"}});
-        ImGui::PopStyleColor();
+        draw_answers(rec, p->request, actions);
         ImGui::SameLine();
     }
     if (s.live && !s.external) {
@@ -123,16 +149,39 @@ void draw_card(const Model& model, const SessionView& s, UiState& ui, ViewState&
         }
     }
     ImGui::EndGroup();
-    ImVec2 bottom = ImGui::GetItemRectMax();
-    float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
-    ImDrawList* draw = ImGui::GetWindowDrawList();
-    if (ring) {
-        draw->AddRect(ImVec2(top.x - 4, top.y - 4), ImVec2(right, bottom.y + 4), k_accent, 6.0f, 0, 3.0f);
-    } else if (view.selected == s.id) {
-        draw->AddRect(ImVec2(top.x - 4, top.y - 4), ImVec2(right, bottom.y + 4), IM_COL32(90, 110, 160, 255), 6.0f);
-    }
-    ImGui::Dummy(ImVec2(0, 6));
+    draw_frame(top, ring, view.selected == s.id);
     ImGui::PopID();
+}
+
+// A session of another host: the same card, ring and answers; its terminal is there.
+void draw_remote_card(const HostView& h, const SessionView& s, int64_t now_us, Layout* layout, Actions& actions) {
+    std::string key = h.host + ":" + s.name;
+    ImGui::PushID(key.c_str());
+    ImVec2 top = ImGui::GetCursorScreenPos();
+    ImGui::BeginGroup();
+    Recorder rec{layout, key};
+    ImGui::TextUnformatted(s.name.c_str());
+    draw_state_line(s, now_us, "");
+    if (const PendingView* p = h.pending_for(s.id)) draw_answers(rec, h.host + ":" + std::to_string(p->request), actions);
+    ImGui::EndGroup();
+    draw_frame(top, needs_you(s.state), false);
+    ImGui::PopID();
+}
+
+// The fleet's other hosts, each under its name: live sessions, the ones that need you first.
+void draw_fleet(const Model& model, int64_t now_us, Layout* layout, Actions& actions) {
+    for (const auto& [name, h] : model.fleet) {
+        if (h.self) continue;
+        std::vector<const SessionView*> order;
+        for (const auto& [id, s] : h.sessions)
+            if (s.live) order.push_back(&s);
+        std::stable_sort(order.begin(), order.end(), [](auto* a, auto* b) { return needs_you(a->state) && !needs_you(b->state); });
+        ImGui::Separator();
+        ImGui::TextColored(ImVec4(0.7f, 0.8f, 1.0f, 1), "%s", name.c_str());
+        if (!h.daemon_up) ImGui::TextDisabled("its tetherd is stopped");
+        else if (order.empty()) ImGui::TextDisabled("no live sessions");
+        for (const SessionView* s : order) draw_remote_card(h, *s, now_us, layout, actions);
+    }
 }
 
 void draw_screen(const Model& model, ViewState& view, Layout* layout, Actions& actions) {
@@ -197,6 +246,8 @@ Actions draw_view(const Model& model, UiState& ui, ViewState& view, int64_t now_
     ImGui::BeginChild("sessions", ImVec2(0, list_h), false);
     ImGui::Dummy(ImVec2(0, 2));
     ImGui::Indent(6);
+    for (const auto& [name, h] : model.fleet)
+        if (h.self) ImGui::TextColored(ImVec4(0.7f, 0.8f, 1.0f, 1), "%s (this host)", name.c_str());
     // Without the daemon the cards are what it last said: shown greyed, with no actions.
     if (!model.connected) ImGui::BeginDisabled();
     for (const SessionView* s : order) {
@@ -207,6 +258,7 @@ Actions draw_view(const Model& model, UiState& ui, ViewState& view, int64_t now_
     if (model.connected && !model.sessions.empty() && !model.sessions.count(view.selected))
         ImGui::TextDisabled("Click a name to see that session's screen.");
     if (model.connected && model.sessions.empty()) ImGui::TextDisabled("No sessions yet: tether run -- claude");
+    if (model.connected) draw_fleet(model, now_us, layout, actions);
     ImGui::Unindent(6);
     ImGui::EndChild();
     draw_screen(model, view, model.connected ? layout : nullptr, actions);

@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "config/fleet_config.h"
 #include "config/rule_config.h"
 
 namespace tether {
@@ -92,6 +93,7 @@ std::vector<ConfigError> check_config(const std::string& path, Config& out) {
     std::vector<ConfigError> errors;
     out.path = path;
     out.rules = std::make_shared<RuleConfig>();
+    out.fleet = std::make_shared<FleetConfig>();
     YAML::Node root;
     try {
         root = YAML::LoadFile(path);
@@ -111,7 +113,7 @@ std::vector<ConfigError> check_config(const std::string& path, Config& out) {
         return errors;
     }
     try {
-        check_keys(path, root, {"daemon", "sessions", "attach", "hooks", "plugin_path", "notifiers", "quiet_hours", "rules", "ui", "retention"}, "", errors);
+        check_keys(path, root, {"daemon", "sessions", "attach", "hooks", "plugin_path", "notifiers", "quiet_hours", "rules", "ui", "retention", "fleet"}, "", errors);
         if (YAML::Node pp = root["plugin_path"]; pp.IsDefined() && !pp.IsNull()) {
             if (!pp.IsSequence()) {
                 errors.push_back(at(path, pp, "plugin_path must be a list of directories", "plugin_path: [~/my-plugins]"));
@@ -125,6 +127,9 @@ std::vector<ConfigError> check_config(const std::string& path, Config& out) {
         auto rules = std::make_shared<RuleConfig>();
         for (auto& e : parse_notifiers_and_rules(root, path, *rules)) errors.push_back(std::move(e));
         out.rules = rules;
+        auto fleet = std::make_shared<FleetConfig>();
+        for (auto& e : parse_fleet(root, path, *fleet)) errors.push_back(std::move(e));
+        out.fleet = fleet;
         if (YAML::Node h = section(path, root, "hooks", errors); h.IsMap()) {
             check_keys(path, h, {"permission_wait_s"}, "hooks", errors);
             read_number(path, h, "permission_wait_s", out.permission_wait_s, 0L, 86400L, errors);
@@ -179,6 +184,7 @@ std::vector<ConfigError> check_config(const std::string& path, Config& out) {
 Result<Config> load_config(const std::string& path) {
     Config c;
     c.rules = std::make_shared<RuleConfig>();
+    c.fleet = std::make_shared<FleetConfig>();
     if (path.empty()) return c;
     auto errors = check_config(path, c);
     if (errors.empty()) return c;

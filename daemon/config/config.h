@@ -12,7 +12,8 @@
 
 namespace tether {
 
-struct RuleConfig;  // rules.h
+struct RuleConfig;   // rules.h
+struct FleetConfig;  // fleet_config.h
 
 struct Config {
     std::string path;  // empty: built-in defaults, no file
@@ -27,6 +28,7 @@ struct Config {
     long retention_max_age_days = 0;   // ended sessions idle longer than this are pruned; 0: kept
     long retention_max_total_mib = 0;  // then the oldest until the recordings fit; 0: no limit
     std::shared_ptr<const RuleConfig> rules;  // notifiers, quiet hours, rules (never null once loaded)
+    std::shared_ptr<const FleetConfig> fleet;  // the fleet: section (never null once loaded; disabled when absent)
 };
 
 struct ConfigError {

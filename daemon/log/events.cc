@@ -45,6 +45,7 @@ constexpr std::array k_kind_names{
     KindName{EventKind::HolderOrphaned, "HolderOrphaned"},
     KindName{EventKind::NotifierReported, "NotifierReported"},
     KindName{EventKind::SessionPruned, "SessionPruned"},
+    KindName{EventKind::FleetStateChanged, "FleetStateChanged"},
 };
 
 }  // namespace

@@ -54,6 +54,11 @@
 //                        this one stays as its tombstone
 // 40 NotifierReported   {"notifier", "plugin", "code", "text"}  a plugin's notifier_host.event,
 //                       e.g. code "no_audio_device"
+// 50 FleetStateChanged  {"host", "epoch", "seq", "session", "name", "cwd", "agent", "from", "to",
+//                        "tool", "tool_input", "message", "question", "previous_us", "attached",
+//                        "time_us"} (session 0): the fleet notifier (fleet.notify) took another
+//                        host's StateChanged (that host's seq) for its rules; kept so that a
+//                        restart neither loses nor repeats one
 #pragma once
 
 #include <cstdint>
@@ -99,6 +104,7 @@ enum class EventKind : uint16_t {
     HolderOrphaned = 29,
     SessionPruned = 30,
     NotifierReported = 40,
+    FleetStateChanged = 50,
 };
 
 // The one name table. Returns nullopt for a number this build does not know.

@@ -16,6 +16,7 @@ nlohmann::json notification_json(const Notification& n) {
                      {"rule_options", n.options}};
     if (n.permission_request) j["permission_request"] = n.permission_request;
     if (n.escalation) j["escalation"] = true;
+    if (!n.host.empty()) j["host"] = n.host;
     return j;
 }
 
@@ -41,6 +42,7 @@ Notification notification_from_json(const nlohmann::json& j) {
             if (v.is_string()) n.options[k] = v.get<std::string>();
     n.permission_request = json_int(j, "permission_request");
     if (auto it = j.find("escalation"); it != j.end() && it->is_boolean()) n.escalation = it->get<bool>();
+    n.host = json_text(j, "host");
     return n;
 }
 

@@ -28,13 +28,15 @@ struct Notification {
     std::map<std::string, std::string> options;  // the rule's options for this one notifier
     int64_t permission_request = 0;  // kind "permission": the pending request it asks about, or 0
     bool escalation = false;         // raised by an escalation, not the transition itself
+    std::string host;                // the fleet host whose session it is; "": this one
 
     bool operator==(const Notification&) const = default;
 };
 
 // The JSON form: {"rule", "kind", "title", "body", "session", "session_name", "agent",
 // "from", "to", "tool", "tool_input", "message", "cwd", "time_ms", "rule_options": {k: v},
-// "permission_request" (only when not 0), "escalation" (only when true)}. Reading ignores
+// "permission_request" (only when not 0), "escalation" (only when true), "host" (only
+// for another host's session)}. Reading ignores
 // unknown fields, and a field of the wrong type reads as absent: a damaged payload in the
 // log never stops a resume.
 nlohmann::json notification_json(const Notification& n);

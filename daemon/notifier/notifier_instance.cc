@@ -79,7 +79,7 @@ const char* NotifierInstance::plugin_name() const { return m_library->plugin().n
 
 DeliveryResult NotifierInstance::send(const Notification& n, const std::string& key, uint32_t attempt) const {
     std::string payload = notifier_payload(n, key, attempt).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    std::string session_id = std::to_string(n.session);
+    std::string session_id = (n.host.empty() ? "" : n.host + ":") + std::to_string(n.session);
     std::string tool_input = n.tool_input.is_null() ? "" : n.tool_input.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     std::vector<notifier_kv> kv;
     for (const auto& [k, v] : n.options) kv.push_back({k.c_str(), v.c_str()});

@@ -113,6 +113,9 @@ void Notifications::on_committed(const Event& ev) {
     case EventKind::StateChanged:
         on_state_changed(ev);
         break;
+    case EventKind::FleetStateChanged:
+        on_fleet_state_changed(ev);
+        break;
     case EventKind::Acknowledged:
         cancel_escalations(ev.session, "acknowledged by " + ev.json().value("by", std::string("?")));
         break;
@@ -179,6 +182,43 @@ void Notifications::schedule_escalation(const Event& ev, const Transition& t, co
     p->timer = std::make_unique<Timer>(m_loop, [this, seq] { fire_escalation(seq); });
     p->timer->arm_ms(static_cast<long>(a.after_us / 1000));
     m_escalations[seq] = std::move(p);
+}
+
+void Notifications::on_fleet_state_changed(const Event& ev) {
+    auto j = ev.json();
+    std::string host = j.value("host", "");
+    int64_t session = j.value("session", int64_t{0});
+    auto [key, added] = m_remote_keys.try_emplace({host, session}, -static_cast<int64_t>(m_remote_keys.size()) - 1);
+    Transition t;
+    t.session_id = key->second;
+    t.session_name = j.value("name", "");
+    t.cwd = j.value("cwd", "");
+    t.agent = j.value("agent", "");
+    t.from = j.value("from", "");
+    t.to = j.value("to", "");
+    t.previous_us = j.value("previous_us", int64_t{0});
+    t.tool = j.value("tool", "");
+    t.tool_input = j.value("tool_input", nlohmann::json());
+    t.message = j.value("message", "");
+    t.question = j.value("question", "");
+    t.attached = j.value("attached", false);
+    for (const RuleAction& a : evaluate(m_rules, t, m_memory, ev.time_us)) {
+        if (a.kind == ActionKind::notify) {
+            for (const auto& n : a.notifiers) {
+                Notification m = notification_for(m_rules, t, a, n, ev.time_us);
+                // The request a button would answer lives on the other host: no buttons.
+                m.permission_request = 0;
+                m.host = host;
+                m.session = session;
+                m_outbox.enqueue(0, a.rule, n, ev.seq, 0, m);
+            }
+        } else if (a.kind == ActionKind::escalate_later) {
+            log_info("rule " + a.rule + ": escalations are not run for another host's sessions (" + host + ")");
+        } else if (a.kind == ActionKind::suppressed) {
+            log_info("rule " + a.rule + ": " + a.why);
+        }
+    }
+    if (t.to == agent_state::exited) m_memory.forget_session(key->second);
 }
 
 void Notifications::cancel_escalations(int64_t session, const std::string& reason, const std::string& unless_state) {

@@ -45,6 +45,7 @@ private:
     struct Pending;  // an escalation waiting for its time
     void on_state_changed(const Event& ev);
     void schedule_escalation(const Event& ev, const Transition& t, const RuleAction& a);
+    void on_fleet_state_changed(const Event& ev);  // another host's, taken by the fleet notifier
     void cancel_escalations(int64_t session, const std::string& reason, const std::string& unless_state = "");
     void fire_escalation(int64_t scheduled_seq);
     void send(const std::string& notifier, const Notification& message, int64_t key, int attempt, Outbox::SendDone done);
@@ -63,6 +64,9 @@ private:
     std::map<std::string, PluginHost::InstanceId> m_instances;  // notifier name -> instance
     std::map<int64_t, int64_t> m_last_change_us;                // session -> time of its last change
     std::map<int64_t, std::unique_ptr<Pending>> m_escalations;  // by EscalationScheduled seq
+    // Another host's session in the rules' memory (cooldown, dedupe): a key of its own,
+    // below zero so that it never meets a local session id.
+    std::map<std::pair<std::string, int64_t>, int64_t> m_remote_keys;
 };
 
 }  // namespace tether

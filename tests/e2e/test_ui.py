@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 
-from tether_harness import BIN_DIR, check, Daemon, fail, FAKE_CLAUDE, KIND, require_tools
+from tether_harness import BIN_DIR, check, Daemon, fail, FAKE_CLAUDE, KIND, XDisplay, require_tools, run_output
 from tether_harness import wait_for as harness_wait_for
 
 
@@ -34,43 +34,8 @@ if not os.path.exists(UI):
     sys.exit(77)
 require_tools("Xvfb", "openbox", "xprop", "xdotool", "xmessage", "import", "compare", "convert")
 
-procs = []
-
-
-def spawn(args, **kw):
-    p = subprocess.Popen(args, **kw)
-    procs.append(p)
-    return p
-
-
-def cleanup():
-    for p in reversed(procs):
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-
-
-def start_x():
-    """Xvfb on a free display (it picks and tells us), then openbox, ready for _NET_WM_STATE_ABOVE."""
-    r, w = os.pipe()
-    spawn(["Xvfb", "-displayfd", str(w), "-screen", "0", "1024x768x24", "-nolisten", "tcp"], pass_fds=(w,),
-          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(w)
-    display = b""
-    while not display.endswith(b"\n"):
-        chunk = os.read(r, 16)
-        if not chunk:
-            fail("Xvfb did not start")
-        display += chunk
-    os.environ["DISPLAY"] = ":" + display.decode().strip()
-    spawn(["openbox", "--sm-disable"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    # GLFW reads the WM's _NET_SUPPORTED once, at glfwInit: start the UI only after it is there.
-    wait_for(lambda: "_NET_WM_STATE_ABOVE" in run(["xprop", "-root", "_NET_SUPPORTED"]), what="openbox's _NET_SUPPORTED")
-
-
 def run(args):
-    p = subprocess.run(args, capture_output=True, timeout=30)
-    return p.stdout.decode(errors="replace")
+    return run_output(args)
 
 
 def shot(name):
@@ -93,8 +58,10 @@ def accent_pixels(path):
     return float(out)
 
 
+xdisplay = None
 try:
-    start_x()
+    xdisplay = XDisplay()
+    spawn = xdisplay.spawn
     with Daemon() as d:
         config = os.path.join(d.root, "config.yaml")
         with open(config, "w") as f:
@@ -295,5 +262,6 @@ try:
                  what="the same position and size (%r)" % before)
         print("screenshots in " + SHOTS)
 finally:
-    cleanup()
+    if xdisplay:
+        xdisplay.close()
 print("ok")

@@ -336,3 +336,169 @@ class Tmux:
 
     def kill(self):
         subprocess.run(["tmux", "-L", self.name, "kill-server"], capture_output=True)
+
+
+# The kinds a daemon publishes to its fleet (daemon/fleet/fleet_fact.cc, without output).
+FLEET_KINDS = (1, 2, 3, 4, 7, 8, 12, 13, 14, 16, 17, 18, 30)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class NatsServer:
+    """A real nats-server with JetStream on 127.0.0.1: a random port, its own store
+    directory, the monitoring port for looking at the stream. Skips (77) without one."""
+
+    def __init__(self, root):
+        self.bin = shutil.which("nats-server")
+        if not self.bin:
+            print("SKIP: nats-server is not installed (scripts/setup.sh installs it)")
+            sys.exit(77)
+        self.root = root
+        self.store = os.path.join(root, "nats-store")
+        self.port = free_port()
+        self.http_port = free_port()
+        self.url = "nats://127.0.0.1:%d" % self.port
+        self.args = ["-js", "-sd", self.store]  # or ["-c", CONFIG] (with its own jetstream store)
+        self.proc = None
+
+    def start(self):
+        log = open(os.path.join(self.root, "nats-server.out"), "ab")
+        self.proc = subprocess.Popen([self.bin] + self.args + ["-a", "127.0.0.1", "-p", str(self.port), "-m", str(self.http_port)],
+                                     stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        wait_for(self.ready, what="nats-server to listen")
+        return self
+
+    def ready(self):
+        if self.proc.poll() is not None:
+            fail("nats-server exited with %s" % self.proc.returncode)
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+            return self.jsz() is not None
+        except OSError:
+            return False
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=15)
+
+    def jsz(self):
+        import urllib.request
+        try:
+            with urllib.request.urlopen("http://127.0.0.1:%d/jsz?streams=true" % self.http_port, timeout=2) as r:
+                return json.loads(r.read())
+        except OSError:
+            return None
+
+    def stream_state(self, name="TETHER"):
+        """The stream's state (messages, bytes, first_seq, last_seq), or None."""
+        doc = self.jsz() or {}
+        for account in doc.get("account_details") or []:
+            for s in account.get("stream_detail") or []:
+                if s.get("name") == name:
+                    return s.get("state")
+        return None
+
+
+def fleet_config(url, host, hosts, extra=""):
+    return "fleet:\n  url: %s\n  host: %s\n  hosts: [%s]\n%s" % (url, host, ", ".join(hosts), extra)
+
+
+class NatsClient:
+    """A bare client of the NATS text protocol (for what the daemons never send): connects,
+    upgrades to TLS when the server asks (verifying with ca), authenticates with
+    user/password; every request ends with a PING, and answer() returns what the server
+    said up to its PONG (an -ERR for a permission violation comes before it)."""
+
+    def __init__(self, port, user=None, password=None, ca=None):
+        import ssl
+        raw = socket.create_connection(("127.0.0.1", port), timeout=5)
+        f = raw.makefile("rb")
+        info = json.loads(f.readline().split(b" ", 1)[1])
+        self.sock = raw
+        if info.get("tls_required"):
+            ctx = ssl.create_default_context(cafile=ca)
+            self.sock = ctx.wrap_socket(raw, server_hostname="127.0.0.1")
+        self.f = self.sock.makefile("rb")
+        connect = {"verbose": False, "headers": True, "protocol": 1, "pedantic": False}
+        if user:
+            connect.update(user=user, **{"pass": password})
+        self.sock.sendall(b"CONNECT " + json.dumps(connect).encode() + b"\r\n")
+        self.greeting = self.answer(b"")  # empty, or why the server refused us
+
+    def answer(self, data):
+        self.sock.sendall(data + b"PING\r\n")
+        lines = []
+        while True:
+            line = self.f.readline()
+            if not line:
+                lines.append(b"(closed)")
+                return lines
+            if line.startswith(b"PONG"):
+                return lines
+            if not line.startswith(b"PING"):
+                lines.append(line.strip())
+
+    def publish(self, subject, headers, body):
+        hdr = ("NATS/1.0\r\n" + "".join("%s: %s\r\n" % kv for kv in headers.items()) + "\r\n").encode()
+        body = body if isinstance(body, bytes) else body.encode()
+        return self.answer(("HPUB %s %d %d\r\n" % (subject, len(hdr), len(hdr) + len(body))).encode() + hdr + body + b"\r\n")
+
+    def subscribe(self, subject, sid=1):
+        return self.answer(("SUB %s %d\r\n" % (subject, sid)).encode())
+
+    def close(self):
+        self.sock.close()
+
+
+def nats_publish(port, subject, headers, body):
+    """Publishes one message with headers (HPUB); returns once the server processed it."""
+    c = NatsClient(port)
+    said = c.publish(subject, headers, body)
+    c.close()
+    check(not said, "nats-server answered %r" % said)
+
+
+class XDisplay:
+    """A private X display for the window's scenarios: Xvfb on a free display (it picks
+    and tells us), then openbox, ready for _NET_WM_STATE_ABOVE; DISPLAY points at it.
+    spawn() starts a process that close() ends (every one, newest first)."""
+
+    def __init__(self):
+        self.procs = []
+        r, w = os.pipe()
+        self.spawn(["Xvfb", "-displayfd", str(w), "-screen", "0", "1024x768x24", "-nolisten", "tcp"], pass_fds=(w,),
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.close(w)
+        display = b""
+        while not display.endswith(b"\n"):
+            chunk = os.read(r, 16)
+            if not chunk:
+                fail("Xvfb did not start")
+            display += chunk
+        os.environ["DISPLAY"] = ":" + display.decode().strip()
+        self.spawn(["openbox", "--sm-disable"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # GLFW reads the WM's _NET_SUPPORTED once, at glfwInit: start the UI only after it is there.
+        wait_for(lambda: "_NET_WM_STATE_ABOVE" in run_output(["xprop", "-root", "_NET_SUPPORTED"]), what="openbox's _NET_SUPPORTED")
+
+    def spawn(self, args, **kw):
+        p = subprocess.Popen(args, **kw)
+        self.procs.append(p)
+        return p
+
+    def close(self):
+        for p in reversed(self.procs):
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+
+
+def run_output(args):
+    """A program's standard output (bounded in time), whatever its exit status."""
+    return subprocess.run(args, capture_output=True, timeout=30).stdout.decode(errors="replace")
