@@ -15,7 +15,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "e2e"))
-from tether_harness import KIND, frame, pid_alive, rss_kib  # noqa: E402,F401  (re-exported)
+from tether_harness import KIND, XDisplay, daemon_lock_pid, frame, pid_alive, rss_kib  # noqa: E402,F401  (re-exported)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -151,11 +151,7 @@ class TetherDaemon:
         return run_checked(self.cli(*args), self.env, timeout)
 
     def lock_pid(self):
-        try:
-            with open(os.path.join(self.state_dir, "tetherd.lock")) as f:
-                return int(f.read().strip() or 0)
-        except (OSError, ValueError):
-            return 0
+        return daemon_lock_pid(self.state_dir)
 
     def session(self, sid):
         for s in json.loads(self.run("ls", "--json", "--all")):

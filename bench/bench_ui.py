@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 
-from bench_support import BenchError, proc_cpu_seconds, rss_kib, wait_for as bench_wait_for
+from bench_support import BenchError, XDisplay, proc_cpu_seconds, rss_kib, wait_for as bench_wait_for
 
 
 def fail(msg):
@@ -64,21 +64,10 @@ def main():
                TETHER_UI_STATE=os.path.join(root, "ui.json"), TETHER_UI_LAYOUT=os.path.join(root, "layout.json"))
     env.pop("TETHER_SESSION", None)
     procs = []
+    display = None
     try:
-        r, w = os.pipe()
-        procs.append(subprocess.Popen(["Xvfb", "-displayfd", str(w), "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
-                                      pass_fds=(w,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        os.close(w)
-        display = b""
-        while not display.endswith(b"\n"):
-            chunk = os.read(r, 16)
-            if not chunk:
-                fail("Xvfb did not start")
-            display += chunk
-        env["DISPLAY"] = ":" + display.decode().strip()
-        procs.append(subprocess.Popen(["openbox", "--sm-disable"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        wait_for(lambda: "_NET_WM_STATE_ABOVE" in subprocess.run(["xprop", "-root", "_NET_SUPPORTED"], env=env,
-                                                                 capture_output=True).stdout.decode(), what="openbox")
+        display = XDisplay()  # Xvfb and openbox; DISPLAY set for what follows
+        env["DISPLAY"] = os.environ["DISPLAY"]
         daemon = subprocess.Popen([tetherd], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         procs.append(daemon)
         wait_for(lambda: os.path.exists(env["TETHER_SOCKET"]), what="tetherd")
@@ -142,6 +131,8 @@ def main():
                     p.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     p.kill()
+        if display:
+            display.close()
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -22,6 +22,14 @@ std::string request_text(const json& request) {
     return request.is_string() ? request.get<std::string>() : std::to_string(request.get<int64_t>());
 }
 
+// approve / deny: "allowed request 3 of session 1".
+int cmd_answer(const Globals& g, const json& req, const char* verb) {
+    return cmd_simple(g, req, [verb](const json& r) {
+        std::printf("%s request %s of session %lld\n", verb, request_text(r["request"]).c_str(),
+                    static_cast<long long>(r["session"].get<int64_t>()));
+    });
+}
+
 int cmd_pending(const Globals& g, bool as_json, bool fleet) {
     auto c = connect_or_explain(g, true);
     if (!c) return k_exit_unreachable;
@@ -141,19 +149,13 @@ void add_answer_commands(CLI::App& app, Cli& cli, const std::shared_ptr<HooksOpt
     approve->add_option("request", o->target, "Request number (tether pending), a session with one pending request, or HOST:REQ (tether pending --fleet)")->required();
     approve->add_flag("--always", o->always, "Also allow it from now on, as the agent's own \"always allow\" does");
     approve->callback([&cli, o] {
-        cli.rc = cmd_simple(cli.g, {{"cmd", "approve"}, {"target", session_ref(o->target)}, {"always", o->always}}, [](const json& r) {
-            std::printf("allowed request %s of session %lld\n", request_text(r["request"]).c_str(),
-                        static_cast<long long>(r["session"].get<int64_t>()));
-        });
+        cli.rc = cmd_answer(cli.g, {{"cmd", "approve"}, {"target", session_ref(o->target)}, {"always", o->always}}, "allowed");
     });
     auto* deny = app.add_subcommand("deny", "Deny a pending permission request");
-    deny->add_option("request", o->target, "Request number (tether pending), or a session with one pending request")->required();
+    deny->add_option("request", o->target, "Request number (tether pending), a session with one pending request, or HOST:REQ (tether pending --fleet)")->required();
     deny->add_option("-m,--message", o->message, "Why, for the agent");
     deny->callback([&cli, o] {
-        cli.rc = cmd_simple(cli.g, {{"cmd", "deny"}, {"target", session_ref(o->target)}, {"message", o->message}}, [](const json& r) {
-            std::printf("denied request %s of session %lld\n", request_text(r["request"]).c_str(),
-                        static_cast<long long>(r["session"].get<int64_t>()));
-        });
+        cli.rc = cmd_answer(cli.g, {{"cmd", "deny"}, {"target", session_ref(o->target)}, {"message", o->message}}, "denied");
     });
 }
 

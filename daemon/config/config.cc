@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "config/config_error_at.h"
 #include "config/fleet_config.h"
 #include "config/rule_config.h"
 
@@ -17,12 +18,7 @@ namespace tether {
 namespace {
 
 ConfigError at(const std::string& file, const YAML::Node& node, std::string message, std::string hint = {}) {
-    ConfigError e{file, 0, 0, std::move(message), std::move(hint)};
-    if (node.IsDefined()) {
-        e.line = node.Mark().line + 1;
-        e.column = node.Mark().column + 1;
-    }
-    return e;
+    return config_error_at(file, node, std::move(message), std::move(hint));
 }
 
 template <typename T>

@@ -13,6 +13,8 @@
 #include <filesystem>
 #include <set>
 
+#include "config/config_error_at.h"
+
 namespace tether {
 
 namespace {
@@ -67,12 +69,7 @@ public:
 
 private:
     void error(const YAML::Node& n, std::string message, std::string hint = {}) {
-        ConfigError e{m_file, 0, 0, std::move(message), std::move(hint)};
-        if (n.IsDefined()) {
-            e.line = n.Mark().line + 1;
-            e.column = n.Mark().column + 1;
-        }
-        errors.push_back(std::move(e));
+        errors.push_back(config_error_at(m_file, n, std::move(message), std::move(hint)));
     }
 
     bool text(const YAML::Node& n, const char* key, std::string& out) {

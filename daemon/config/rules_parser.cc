@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <set>
 
+#include "config/config_error_at.h"
 #include "base/text.h"
 #include "state/agent_state.h"
 
@@ -58,12 +59,7 @@ public:
     std::vector<ConfigError> errors;
 
     void error(const YAML::Node& n, std::string message, std::string hint = {}) {
-        ConfigError e{m_file, 0, 0, std::move(message), std::move(hint)};
-        if (n.IsDefined()) {
-            e.line = n.Mark().line + 1;
-            e.column = n.Mark().column + 1;
-        }
-        errors.push_back(std::move(e));
+        errors.push_back(config_error_at(m_file, n, std::move(message), std::move(hint)));
     }
 
     void parse(const YAML::Node& root) {

@@ -209,11 +209,7 @@ class Daemon:
             wait_for(lambda: not pid_alive(pid), what="tetherd %d to die" % pid)
 
     def lock_pid(self):
-        try:
-            with open(os.path.join(self.state_dir, "tetherd.lock")) as f:
-                return int(f.read().strip() or 0)
-        except (OSError, ValueError):
-            return 0
+        return daemon_lock_pid(self.state_dir)
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
@@ -237,6 +233,15 @@ class Daemon:
                               params).fetchall()
         finally:
             db.close()
+
+
+def daemon_lock_pid(state_dir):
+    """The pid in a state directory's tetherd.lock (the daemon holding it), else 0."""
+    try:
+        with open(os.path.join(state_dir, "tetherd.lock")) as f:
+            return int(f.read().strip() or 0)
+    except (OSError, ValueError):
+        return 0
 
 
 def rss_kib(pid):
