@@ -17,10 +17,9 @@ import time
 
 from http_fake import LoopbackHTTPServer, Reply
 
-from tether_harness import (BIN_DIR, Daemon, FAKE_CLAUDE, FLEET_KINDS, KIND, NatsServer, check, fleet_config, nats_publish,
+from tether_harness import (PLUGIN_DIR, Daemon, FAKE_CLAUDE, FLEET_KINDS, KIND, NatsServer, check, fleet_config, nats_publish,
                             wait_for)
 
-PLUGIN_DIR = os.path.abspath(os.path.join(BIN_DIR, "..", "lib", "tether", "plugins"))
 
 
 class Sink:

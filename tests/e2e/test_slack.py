@@ -13,9 +13,8 @@ import threading
 import time
 
 from http_fake import LoopbackHTTPServer, Reply
-from tether_harness import BIN_DIR, Daemon, FAKE_CLAUDE, KIND, check, wait_for
+from tether_harness import Daemon, FAKE_CLAUDE, KIND, PLUGIN_DIR, check, wait_for
 
-PLUGIN_DIR = os.path.abspath(os.path.join(BIN_DIR, "..", "lib", "tether", "plugins"))
 TOKEN = "xoxb-e2e-TOKEN-41c7d2"
 WEBHOOK_PATH = "/services/T0E2E/B0E2E/WEBHOOKSECRET93"
 

@@ -15,9 +15,8 @@ import threading
 import time
 
 from http_fake import LoopbackHTTPServer, Reply
-from tether_harness import BIN_DIR, Daemon, FAKE_CLAUDE, KIND, check, wait_for
+from tether_harness import Daemon, FAKE_CLAUDE, KIND, PLUGIN_DIR, check, wait_for
 
-PLUGIN_DIR = os.path.abspath(os.path.join(BIN_DIR, "..", "lib", "tether", "plugins"))
 SECRET = "whsec-e2e-5b1f0c9d2a"
 PATH_TOKEN = "hook-TOKEN-7f3a9e"
 

@@ -17,6 +17,8 @@ import time
 
 BIN_DIR = os.environ.get("TETHER_BIN_DIR") or os.path.join(os.path.dirname(__file__), "..", "..", "build", "daemon")
 TETHER = os.path.join(BIN_DIR, "tether")
+# Where the build puts the shipped notifier plugins (as an install would).
+PLUGIN_DIR = os.path.abspath(os.path.join(BIN_DIR, "..", "lib", "tether", "plugins"))
 TETHERD = os.path.join(BIN_DIR, "tetherd")
 PROTOCOL = 1
 JSON, BYTES = 1, 2
