@@ -90,6 +90,72 @@ static void read_exact(int fd, char *p, size_t n, long *deadline) {
     }
 }
 
+/* The hook's JSON (argv for Codex's notify, else stdin): bounded in size and in time. */
+static size_t read_payload(const char *arg_payload, char *input) {
+    size_t len = 0;
+    long stdin_deadline = now_ms() + STDIN_MS;
+    if (arg_payload) {
+        len = strlen(arg_payload);
+        if (len > MAX_INPUT) fail_open();
+        memcpy(input, arg_payload, len);
+        return len;
+    }
+    for (;;) {
+        if (!wait_fd(0, POLLIN, stdin_deadline)) fail_open();
+        ssize_t r = read(0, input + len, MAX_INPUT + 1 - len);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) fail_open();
+        if (r == 0) return len;
+        len += (size_t)r;
+        if (len > MAX_INPUT) fail_open();
+    }
+}
+
+/* $TETHER_SOCKET, else the daemon's default place. */
+static int connect_daemon(void) {
+    struct sockaddr_un addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sun_family = AF_UNIX;
+    const char *sock = getenv("TETHER_SOCKET");
+    int n;
+    if (sock && *sock) n = snprintf(addr.sun_path, sizeof addr.sun_path, "%s", sock);
+    else if (getenv("XDG_RUNTIME_DIR") && *getenv("XDG_RUNTIME_DIR"))
+        n = snprintf(addr.sun_path, sizeof addr.sun_path, "%s/tether/tetherd.sock", getenv("XDG_RUNTIME_DIR"));
+    else n = snprintf(addr.sun_path, sizeof addr.sun_path, "/tmp/tether-%u/tetherd.sock", (unsigned)getuid());
+    if (n <= 0 || (size_t)n >= sizeof addr.sun_path) fail_open();
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) fail_open();
+    return fd;
+}
+
+/* Frames back: the hello, maybe a "waiting" notice (which extends the deadline to the
+ * decision wait), then the answer as raw bytes to print. buf holds MAX_INPUT bytes. */
+static int relay_answer(int fd, char *buf, long deadline, long wait_s) {
+    int json_frames = 0;
+    long start = now_ms();
+    for (;;) {
+        char head[5];
+        read_exact(fd, head, 5, &deadline);
+        uint32_t body = ((uint32_t)(unsigned char)head[0] << 24) | ((uint32_t)(unsigned char)head[1] << 16) |
+                        ((uint32_t)(unsigned char)head[2] << 8) | (uint32_t)(unsigned char)head[3];
+        if (body > MAX_INPUT) fail_open();
+        read_exact(fd, buf, body, &deadline);
+        if (head[4] == FRAME_BYTES) {
+            /* The answer: exactly what the agent should read, possibly nothing. */
+            size_t done = 0;
+            while (done < body) {
+                ssize_t w = write(1, buf + done, body - done);
+                if (w < 0 && errno == EINTR) continue;
+                if (w <= 0) fail_open();
+                done += (size_t)w;
+            }
+            return 0;
+        }
+        if (head[4] != FRAME_JSON) fail_open();
+        if (++json_frames >= 2) deadline = start + wait_s * 1000 + ACK_MS;
+    }
+}
+
 int main(int argc, char **argv) {
     const char *agent = "claude";
     const char *arg_payload = NULL;
@@ -104,37 +170,9 @@ int main(int argc, char **argv) {
     if (wait_s < 0 || wait_s > 86400) wait_s = 120;
     if (!plain(agent)) fail_open();
 
-    /* The hook's JSON: bounded in size and in time. */
     static char input[MAX_INPUT + 1];
-    size_t len = 0;
-    long stdin_deadline = now_ms() + STDIN_MS;
-    if (arg_payload) {
-        len = strlen(arg_payload);
-        if (len > MAX_INPUT) fail_open();
-        memcpy(input, arg_payload, len);
-    }
-    while (!arg_payload) {
-        if (!wait_fd(0, POLLIN, stdin_deadline)) fail_open();
-        ssize_t r = read(0, input + len, sizeof input - len);
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) fail_open();
-        if (r == 0) break;
-        len += (size_t)r;
-        if (len > MAX_INPUT) fail_open();
-    }
-
-    struct sockaddr_un addr;
-    memset(&addr, 0, sizeof addr);
-    addr.sun_family = AF_UNIX;
-    const char *sock = getenv("TETHER_SOCKET");
-    int n;
-    if (sock && *sock) n = snprintf(addr.sun_path, sizeof addr.sun_path, "%s", sock);
-    else if (getenv("XDG_RUNTIME_DIR") && *getenv("XDG_RUNTIME_DIR"))
-        n = snprintf(addr.sun_path, sizeof addr.sun_path, "%s/tether/tetherd.sock", getenv("XDG_RUNTIME_DIR"));
-    else n = snprintf(addr.sun_path, sizeof addr.sun_path, "/tmp/tether-%u/tetherd.sock", (unsigned)getuid());
-    if (n <= 0 || (size_t)n >= sizeof addr.sun_path) fail_open();
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) fail_open();
+    size_t len = read_payload(arg_payload, input);
+    int fd = connect_daemon();
 
     /* hello + request + payload, in one write. */
     static char out[MAX_INPUT + 1024];
@@ -150,30 +188,5 @@ int main(int argc, char **argv) {
     o += put_frame(out + o, FRAME_BYTES, input, len);
     long deadline = now_ms() + ACK_MS;
     write_all(fd, out, o, deadline);
-
-    /* Frames back: the hello, maybe a "waiting" notice (which extends the deadline to
-     * the decision wait), then the answer as raw bytes to print. */
-    int json_frames = 0;
-    long start = now_ms();
-    for (;;) {
-        char head[5];
-        read_exact(fd, head, 5, &deadline);
-        uint32_t body = ((uint32_t)(unsigned char)head[0] << 24) | ((uint32_t)(unsigned char)head[1] << 16) |
-                        ((uint32_t)(unsigned char)head[2] << 8) | (uint32_t)(unsigned char)head[3];
-        if (body > MAX_INPUT) fail_open();
-        read_exact(fd, out, body, &deadline);
-        if (head[4] == FRAME_BYTES) {
-            /* The answer: exactly what Claude Code should read, possibly nothing. */
-            size_t done = 0;
-            while (done < body) {
-                ssize_t w = write(1, out + done, body - done);
-                if (w < 0 && errno == EINTR) continue;
-                if (w <= 0) fail_open();
-                done += (size_t)w;
-            }
-            return 0;
-        }
-        if (head[4] != FRAME_JSON) fail_open();
-        if (++json_frames >= 2) deadline = start + wait_s * 1000 + ACK_MS;
-    }
+    return relay_answer(fd, out, deadline, wait_s);
 }

@@ -85,6 +85,86 @@ std::optional<unsigned char> parse_detach_key(const std::string& spec) {
     return static_cast<unsigned char>(c & 0x1f);
 }
 
+namespace {
+
+// plugin_path: a list of directories.
+void read_plugin_path(const std::string& path, const YAML::Node& root, Config& out, std::vector<ConfigError>& errors) {
+    YAML::Node pp = root["plugin_path"];
+    if (!pp.IsDefined() || pp.IsNull()) return;
+    if (!pp.IsSequence()) {
+        errors.push_back(at(path, pp, "plugin_path must be a list of directories", "plugin_path: [~/my-plugins]"));
+        return;
+    }
+    for (const auto& dir : pp) {
+        if (!dir.IsScalar()) errors.push_back(at(path, dir, "plugin_path entries must be directory names"));
+        else out.plugin_path.push_back(dir.Scalar());
+    }
+}
+
+// ui.terminal: a command line as one string or a list of words.
+void read_ui(const std::string& path, const YAML::Node& u, Config& out, std::vector<ConfigError>& errors) {
+    check_keys(path, u, {"terminal"}, "ui", errors);
+    YAML::Node t = u["terminal"];
+    if (!t.IsDefined()) return;
+    std::vector<std::string> argv;
+    if (t.IsScalar()) {
+        std::istringstream words(t.Scalar());
+        for (std::string w; words >> w;) argv.push_back(w);
+    } else if (t.IsSequence()) {
+        for (const auto& w : t)
+            if (w.IsScalar()) argv.push_back(w.Scalar());
+    }
+    if (argv.empty())
+        errors.push_back(at(path, t, "ui.terminal must name a terminal emulator command",
+                            "terminal: \"xterm -e\" (tether attach ID is appended)"));
+    else
+        out.ui_terminal = argv;
+}
+
+void read_attach(const std::string& path, const YAML::Node& a, Config& out, std::vector<ConfigError>& errors) {
+    check_keys(path, a, {"detach_key"}, "attach", errors);
+    YAML::Node k = a["detach_key"];
+    if (!k.IsDefined()) return;
+    if (!k.IsScalar() || !parse_detach_key(k.Scalar()))
+        errors.push_back(at(path, k, "detach_key is not a control key", "write ^X, e.g. \"^\\\\\" or \"^]\""));
+    else
+        out.detach_key = k.Scalar();
+}
+
+// The keys of a parsed top-level mapping, each section by its own reader.
+void read_sections(const std::string& path, const YAML::Node& root, Config& out, std::vector<ConfigError>& errors) {
+    check_keys(path, root, {"daemon", "sessions", "attach", "hooks", "plugin_path", "notifiers", "quiet_hours", "rules", "ui", "retention", "fleet"}, "", errors);
+    read_plugin_path(path, root, out, errors);
+    auto rules = std::make_shared<RuleConfig>();
+    for (auto& e : parse_notifiers_and_rules(root, path, *rules)) errors.push_back(std::move(e));
+    out.rules = rules;
+    auto fleet = std::make_shared<FleetConfig>();
+    for (auto& e : parse_fleet(root, path, *fleet)) errors.push_back(std::move(e));
+    out.fleet = fleet;
+    if (YAML::Node h = section(path, root, "hooks", errors); h.IsMap()) {
+        check_keys(path, h, {"permission_wait_s"}, "hooks", errors);
+        read_number(path, h, "permission_wait_s", out.permission_wait_s, 0L, 86400L, errors);
+    }
+    if (YAML::Node d = section(path, root, "daemon", errors); d.IsMap()) {
+        check_keys(path, d, {"flush_ms"}, "daemon", errors);
+        read_number(path, d, "flush_ms", out.flush_ms, 0L, 1000L, errors);
+    }
+    if (YAML::Node s = section(path, root, "sessions", errors); s.IsMap()) {
+        check_keys(path, s, {"history_lines", "client_buffer_kib"}, "sessions", errors);
+        read_number(path, s, "history_lines", out.history_lines, size_t{0}, size_t{10'000'000}, errors);
+        read_number(path, s, "client_buffer_kib", out.client_buffer_kib, size_t{64}, size_t{1 << 20}, errors);
+    }
+    if (YAML::Node u = section(path, root, "ui", errors); u.IsMap()) read_ui(path, u, out, errors);
+    if (YAML::Node r = section(path, root, "retention", errors); r.IsMap()) {
+        check_keys(path, r, {"max_age_days", "max_total_mib"}, "retention", errors);
+        read_number(path, r, "max_age_days", out.retention_max_age_days, 0L, 100000L, errors);
+        read_number(path, r, "max_total_mib", out.retention_max_total_mib, 0L, 1L << 30, errors);
+    }
+    if (YAML::Node a = section(path, root, "attach", errors); a.IsMap()) read_attach(path, a, out, errors);
+}
+
+}  // namespace
+
 std::vector<ConfigError> check_config(const std::string& path, Config& out) {
     std::vector<ConfigError> errors;
     out.path = path;
@@ -109,68 +189,7 @@ std::vector<ConfigError> check_config(const std::string& path, Config& out) {
         return errors;
     }
     try {
-        check_keys(path, root, {"daemon", "sessions", "attach", "hooks", "plugin_path", "notifiers", "quiet_hours", "rules", "ui", "retention", "fleet"}, "", errors);
-        if (YAML::Node pp = root["plugin_path"]; pp.IsDefined() && !pp.IsNull()) {
-            if (!pp.IsSequence()) {
-                errors.push_back(at(path, pp, "plugin_path must be a list of directories", "plugin_path: [~/my-plugins]"));
-            } else {
-                for (const auto& dir : pp) {
-                    if (!dir.IsScalar()) errors.push_back(at(path, dir, "plugin_path entries must be directory names"));
-                    else out.plugin_path.push_back(dir.Scalar());
-                }
-            }
-        }
-        auto rules = std::make_shared<RuleConfig>();
-        for (auto& e : parse_notifiers_and_rules(root, path, *rules)) errors.push_back(std::move(e));
-        out.rules = rules;
-        auto fleet = std::make_shared<FleetConfig>();
-        for (auto& e : parse_fleet(root, path, *fleet)) errors.push_back(std::move(e));
-        out.fleet = fleet;
-        if (YAML::Node h = section(path, root, "hooks", errors); h.IsMap()) {
-            check_keys(path, h, {"permission_wait_s"}, "hooks", errors);
-            read_number(path, h, "permission_wait_s", out.permission_wait_s, 0L, 86400L, errors);
-        }
-        if (YAML::Node d = section(path, root, "daemon", errors); d.IsMap()) {
-            check_keys(path, d, {"flush_ms"}, "daemon", errors);
-            read_number(path, d, "flush_ms", out.flush_ms, 0L, 1000L, errors);
-        }
-        if (YAML::Node s = section(path, root, "sessions", errors); s.IsMap()) {
-            check_keys(path, s, {"history_lines", "client_buffer_kib"}, "sessions", errors);
-            read_number(path, s, "history_lines", out.history_lines, size_t{0}, size_t{10'000'000}, errors);
-            read_number(path, s, "client_buffer_kib", out.client_buffer_kib, size_t{64}, size_t{1 << 20}, errors);
-        }
-        if (YAML::Node u = section(path, root, "ui", errors); u.IsMap()) {
-            check_keys(path, u, {"terminal"}, "ui", errors);
-            if (YAML::Node t = u["terminal"]; t.IsDefined()) {
-                std::vector<std::string> argv;
-                if (t.IsScalar()) {
-                    std::istringstream words(t.Scalar());
-                    for (std::string w; words >> w;) argv.push_back(w);
-                } else if (t.IsSequence()) {
-                    for (const auto& w : t)
-                        if (w.IsScalar()) argv.push_back(w.Scalar());
-                }
-                if (argv.empty())
-                    errors.push_back(at(path, t, "ui.terminal must name a terminal emulator command",
-                                        "terminal: \"xterm -e\" (tether attach ID is appended)"));
-                else
-                    out.ui_terminal = argv;
-            }
-        }
-        if (YAML::Node r = section(path, root, "retention", errors); r.IsMap()) {
-            check_keys(path, r, {"max_age_days", "max_total_mib"}, "retention", errors);
-            read_number(path, r, "max_age_days", out.retention_max_age_days, 0L, 100000L, errors);
-            read_number(path, r, "max_total_mib", out.retention_max_total_mib, 0L, 1L << 30, errors);
-        }
-        if (YAML::Node a = section(path, root, "attach", errors); a.IsMap()) {
-            check_keys(path, a, {"detach_key"}, "attach", errors);
-            if (YAML::Node k = a["detach_key"]; k.IsDefined()) {
-                if (!k.IsScalar() || !parse_detach_key(k.Scalar()))
-                    errors.push_back(at(path, k, "detach_key is not a control key", "write ^X, e.g. \"^\\\\\" or \"^]\""));
-                else
-                    out.detach_key = k.Scalar();
-            }
-        }
+        read_sections(path, root, out, errors);
     } catch (const std::exception& e) {
         errors.push_back({path, 0, 0, std::string("cannot read the configuration: ") + e.what(), ""});
     }

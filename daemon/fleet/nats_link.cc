@@ -292,6 +292,9 @@ void NatsLink::on_request(natsConnection* nc, natsSubscription*, natsMsg* m, voi
 Status NatsLink::serve(const std::string& subject, Handler handler) {
     m_handler = std::move(handler);
     natsStatus s = natsConnection_Subscribe(&m_served, m_conn, subject.c_str(), &NatsLink::on_request, this);
+    // A connection the server already closed for good (a refused password, say) is a link
+    // that is down, not a fleet that cannot start: its status says why.
+    if (s == NATS_CONNECTION_CLOSED) return {};
     if (s != NATS_OK) return nats_error("subscribing to " + subject, s);
     return {};
 }
