@@ -99,17 +99,12 @@ class Daemon(TetherDaemon):
         self.holders = holders
         self.pids = []  # agents and holders seen in ls
 
-    def __enter__(self):
-        try:
-            run_checked([self.tetherd, "--daemonize", "--state-dir", self.state_dir, "--socket", self.socket] +
-                        self.tetherd_args, self.env)
-            self.pid = self.lock_pid()
-            if not self.pid:
-                raise BenchError("%s started, but its lock file names no pid" % self.tetherd)
-        except BaseException:
-            self.close()
-            raise
-        return self
+    def open(self):
+        run_checked([self.tetherd, "--daemonize", "--state-dir", self.state_dir, "--socket", self.socket] +
+                    self.tetherd_args, self.env)
+        self.pid = self.lock_pid()
+        if not self.pid:
+            raise BenchError("%s started, but its lock file names no pid" % self.tetherd)
 
     def start(self, command, size=(COLS, ROWS)):
         """Runs command (argv) in a new detached session; returns (id, agent pid, holder pid)."""

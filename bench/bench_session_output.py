@@ -24,7 +24,7 @@ import sys
 import termios
 import time
 
-from bench_support import (KIND, BenchError, TetherDaemon, bench_arguments, median_range, now, parse_bench_arguments,
+from bench_support import (KIND, BenchError, Closing, TetherDaemon, bench_arguments, median_range, now, parse_bench_arguments,
                            pid_alive, proc_cpu_seconds, require_executables, run_bench, run_checked)
 
 COLS, ROWS = 200, 50
@@ -167,7 +167,7 @@ def write_test_file(path, size):
 
 # ---- processes we start, and their cleanup --------------------------------------------
 
-class TmuxServer:
+class TmuxServer(Closing):
     """A tmux server on a dedicated -L socket with -f /dev/null and an idle session that
     keeps it alive. close() runs kill-server, then SIGKILLs the server's pid if needed."""
 
@@ -179,20 +179,12 @@ class TmuxServer:
         self.socket_path = None
         self.history_limit = history_limit
 
-    def __enter__(self):
-        try:
-            self.run("new-session", "-d", "-s", "idle", "-x", str(COLS), "-y", str(ROWS))
-            pid, self.socket_path = self.run("display-message", "-p", "-t", "idle", "#{pid} #{socket_path}").split()
-            self.pid = int(pid)
-            if self.history_limit:
-                self.run("set-option", "-g", "history-limit", str(self.history_limit))
-        except BaseException:
-            self.close()
-            raise
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
+    def open(self):
+        self.run("new-session", "-d", "-s", "idle", "-x", str(COLS), "-y", str(ROWS))
+        pid, self.socket_path = self.run("display-message", "-p", "-t", "idle", "#{pid} #{socket_path}").split()
+        self.pid = int(pid)
+        if self.history_limit:
+            self.run("set-option", "-g", "history-limit", str(self.history_limit))
 
     def cmd(self, *args):
         return ["tmux", "-L", self.name, "-f", "/dev/null"] + list(args)

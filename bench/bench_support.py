@@ -115,7 +115,22 @@ def run_bench(name, opt, body):
 
 # ---- a daemon of the build under test ---------------------------------------------------------
 
-class TetherDaemon:
+class Closing:
+    """A context manager over open() and close(): a failed open() closes what it began."""
+
+    def __enter__(self):
+        try:
+            self.open()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class TetherDaemon(Closing):
     """tetherd in a fresh temporary directory, started with `tether daemon start`.
     close() stops it (SIGKILL by its pid if stop fails) and removes the directory."""
 
@@ -129,20 +144,12 @@ class TetherDaemon:
             self.env.pop(k, None)
         self.pid = 0
 
-    def __enter__(self):
-        try:
-            out = run_checked(self.cli("daemon", "start"), self.env)
-            m = re.search(r"pid (\d+)", out)
-            self.pid = int(m.group(1)) if m else self.lock_pid()
-            if not self.pid:
-                raise BenchError("tether daemon start: no pid in %r" % out)
-        except BaseException:
-            self.close()
-            raise
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
+    def open(self):
+        out = run_checked(self.cli("daemon", "start"), self.env)
+        m = re.search(r"pid (\d+)", out)
+        self.pid = int(m.group(1)) if m else self.lock_pid()
+        if not self.pid:
+            raise BenchError("tether daemon start: no pid in %r" % out)
 
     def cli(self, *args):
         return [self.tether, "--state-dir", self.state_dir, "--socket", self.socket] + list(args)

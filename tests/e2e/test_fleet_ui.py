@@ -10,8 +10,8 @@ import subprocess
 import sys
 import time
 
-from tether_harness import (BIN_DIR, Daemon, FAKE_CLAUDE, KIND, NatsServer, XDisplay, check, fleet_config, require_tools,
-                            run_output, wait_for)
+from tether_harness import (BIN_DIR, Daemon, FAKE_CLAUDE, KIND, NatsServer, XDisplay, check, fleet_config, read_json_file,
+                            require_tools, run_output, wait_for)
 
 UI = os.path.join(os.path.abspath(os.path.join(BIN_DIR, "..")), "ui", "tether-ui")
 SHOTS = os.path.join(os.path.abspath(os.path.join(BIN_DIR, "..")), "ui-screenshots")
@@ -50,11 +50,7 @@ try:
         spawn([UI, "--config", os.path.join(a.root, "config.yaml")], env=ui_env, stdout=open(ui_log, "ab"), stderr=subprocess.STDOUT)
 
         def layout():
-            try:
-                with open(layout_file) as f:
-                    return json.load(f)
-            except (OSError, ValueError):
-                return None
+            return read_json_file(layout_file)
 
         def settled(key):
             first = (layout() or {}).get("buttons", {}).get(key)

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 
-from tether_harness import BIN_DIR, check, Daemon, fail, FAKE_CLAUDE, KIND, XDisplay, require_tools, run_output
+from tether_harness import BIN_DIR, check, Daemon, fail, FAKE_CLAUDE, KIND, read_json_file, require_tools, run_output, XDisplay
 from tether_harness import wait_for as harness_wait_for
 
 
@@ -92,11 +92,7 @@ try:
                          env=ui_env, stdout=open(ui_log, "ab"), stderr=subprocess.STDOUT)
 
         def layout():
-            try:
-                with open(layout_file) as f:
-                    return json.load(f)
-            except (OSError, ValueError):
-                return None
+            return read_json_file(layout_file)
 
         def ui_says(text):
             with open(ui_log, errors="replace") as f:

@@ -506,6 +506,16 @@ class XDisplay:
                 p.wait()
 
 
+def read_json_file(path):
+    """A JSON file another process writes (the window's layout file), or None while it is
+    missing or half-written."""
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
 def run_output(args):
     """A program's standard output (bounded in time), whatever its exit status."""
     return subprocess.run(args, capture_output=True, timeout=30).stdout.decode(errors="replace")
