@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/json_text.h"
 #include "wire/protocol.h"
 
 namespace tether {
@@ -106,6 +107,8 @@ Result<nlohmann::json> read_settings(const std::string& path) {
     ss << in.rdbuf();
     std::string text = ss.str();
     if (text.find_first_not_of(" \t\r\n") == std::string::npos) return nlohmann::json::object();
+    if (!json_nesting_within(text))
+        return Error{"hooks: " + path + " nests deeper than " + std::to_string(k_max_json_depth) + " levels; refusing to touch it"};
     try {
         return nlohmann::json::parse(text);
     } catch (const nlohmann::json::parse_error& e) {

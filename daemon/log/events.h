@@ -54,6 +54,10 @@
 //                        this one stays as its tombstone
 // 40 NotifierReported   {"notifier", "plugin", "code", "text"}  a plugin's notifier_host.event,
 //                       e.g. code "no_audio_device"
+// 60 LogStalled         {"error", "from_us", "to_us", "attempts"} (session 0): the log could not
+//                       be written from from_us to to_us (disk full, read-only state
+//                       directory); appended by the first commit that worked again. What
+//                       happened meanwhile waited in memory and in the holders: nothing lost
 #pragma once
 
 #include <cstdint>
@@ -99,6 +103,7 @@ enum class EventKind : uint16_t {
     HolderOrphaned = 29,
     SessionPruned = 30,
     NotifierReported = 40,
+    LogStalled = 60,
 };
 
 // The one name table. Returns nullopt for a number this build does not know.
