@@ -62,21 +62,22 @@ size_t Cuts::next() {
 }
 
 const std::string& scratch_dir() {
-    static const std::string dir = [] {
+    // Never freed: the exit handler that removes the directory runs after static
+    // destructors registered later (the string's own would come first).
+    static const std::string* dir = [] {
         std::string templ = (std::filesystem::temp_directory_path() / "tether-fuzz-XXXXXX").string();
         if (!mkdtemp(templ.data())) {
             std::perror("fuzz: mkdtemp");
             std::abort();
         }
-        std::string made = templ;
-        // Removed at exit, whatever the target left in it.
+        auto* made = new std::string(templ);
         std::atexit([] {
             std::error_code ec;
-            std::filesystem::remove_all(scratch_dir(), ec);
+            std::filesystem::remove_all(*dir, ec);
         });
         return made;
     }();
-    return dir;
+    return *dir;
 }
 
 namespace {

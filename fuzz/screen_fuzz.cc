@@ -38,8 +38,8 @@ TETHER_FUZZ_TARGET(screen) {
     fuzz::FuzzInput in(data, size);
     int cols = in.range(2, 160), rows = in.range(1, 60);
     Screen screen(cols, rows, 300, 1u << 20);
-    int ops = 0;
-    while (!in.empty() && ++ops < 400) {
+    int ops = 0, snapshots = 0, reads = 0;  // the round trips and full reads cost most: bounded
+    while (!in.empty() && ++ops < 200) {
         uint8_t op = in.byte();
         if (op < 200) {
             screen.feed(in.take(static_cast<size_t>(in.byte()) + 1));
@@ -50,12 +50,13 @@ TETHER_FUZZ_TARGET(screen) {
             screen.resize(cols, rows);
             FUZZ_CHECK(screen.cols() == cols && screen.rows() == rows, "the new size");
         } else if (op < 240) {
+            if (++snapshots > 6) continue;
             auto snap = screen.snapshot(200);
             if (!snap) continue;
             Screen copy(screen.cols(), screen.rows(), 300, 1u << 20);
             copy.feed(*snap);
             FUZZ_CHECK(state(copy) == state(screen), "a keyframe restores the screen it was taken from");
-        } else {
+        } else if (++reads <= 3) {
             read_everything(screen);
         }
         FUZZ_CHECK(screen.cursor_row() >= 0 && screen.cursor_row() < screen.rows(), "cursor row on the screen");

@@ -111,7 +111,7 @@ Result<nlohmann::json> read_settings(const std::string& path) {
         return Error{"hooks: " + path + " nests deeper than " + std::to_string(k_max_json_depth) + " levels; refusing to touch it"};
     try {
         return nlohmann::json::parse(text);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for 1e99999 (fuzz: finding-number-overflow)
         return Error{"hooks: cannot parse " + path + " (" + e.what() + "); refusing to touch it"};
     }
 }
