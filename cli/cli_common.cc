@@ -3,6 +3,8 @@
 
 #include <cstdio>
 
+#include "base/clock.h"
+
 namespace tether {
 
 using nlohmann::json;
@@ -54,6 +56,17 @@ std::string human_bytes(int64_t n) {
     char buf[32];
     std::snprintf(buf, sizeof buf, u == 0 ? "%.0f%s" : "%.1f%s", v, units[u]);
     return buf;
+}
+
+void warn_log_health(const nlohmann::json& reply, FILE* to) {
+    if (!reply.contains("log_error")) return;
+    std::fprintf(to, "tether: WARNING: the event log cannot be written (%s) for %s; %lld events (%s) wait in the daemon's "
+                 "memory and sessions' output waits in their holders (their programs block). Free space in the state "
+                 "directory or make it writable: everything is logged once it can be.\n",
+                 reply["log_error"].get<std::string>().c_str(),
+                 human_duration(now_us() - reply.value("log_error_since_us", int64_t(0))).c_str(),
+                 static_cast<long long>(reply.value("log_waiting_events", int64_t(0))),
+                 human_bytes(reply.value("log_waiting_bytes", int64_t(0))).c_str());
 }
 
 }  // namespace tether

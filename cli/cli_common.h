@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <string>
 
@@ -50,5 +51,9 @@ nlohmann::json session_ref(const std::string& s);
 
 std::string human_duration(int64_t us);  // 45s, 12m, 3h4m, 2d5h
 std::string human_bytes(int64_t n);      // 512B, 1.5K, 3.2M
+
+// The daemon's word that its event log cannot be written (status and ls carry it), as a
+// warning on `to`; nothing when it can.
+void warn_log_health(const nlohmann::json& reply, FILE* to);
 
 }  // namespace tether

@@ -18,6 +18,6 @@ void add_session_commands(CLI::App& app, Cli& cli);     // session_cli.cc: ls ma
 void add_recording_commands(CLI::App& app, Cli& cli);   // recording_cli.cc: timeline export replay grep gc
 void add_hooks_commands(CLI::App& app, Cli& cli);       // hooks_cli.cc: pending approve deny notify wait ack hook hooks
 void add_config_commands(CLI::App& app, Cli& cli);      // config_cli.cc: config check|reload, rules test
-void add_doctor_commands(CLI::App& app, Cli& cli);      // doctor_cli.cc: doctor, admin rebuild|verify
+void add_doctor_commands(CLI::App& app, Cli& cli);      // doctor_cli.cc: doctor, admin rebuild|verify|recover
 
 }  // namespace tether

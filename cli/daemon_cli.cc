@@ -97,6 +97,7 @@ int cmd_daemon_status(const Globals& g, bool as_json) {
                 (*st)["version"].get<std::string>().c_str(), static_cast<long long>((*st)["pid"].get<int64_t>()),
                 (*st)["state_dir"].get<std::string>().c_str(), (*st)["socket"].get<std::string>().c_str(),
                 static_cast<long long>((*st)["events"].get<int64_t>()), (*st)["sessions"].get<size_t>());
+    warn_log_health(*st, stdout);
     return 0;
 }
 

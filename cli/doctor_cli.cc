@@ -6,6 +6,7 @@
 
 #include "commands.h"
 #include "holder_survey.h"
+#include "log_recovery_cli.h"
 #include "wire/holder_link.h"
 
 namespace tether {
@@ -121,6 +122,8 @@ void add_doctor_commands(CLI::App& app, Cli& cli) {
     admin->require_subcommand(1);
     admin->add_subcommand("rebuild", "Rebuild every projection from the first event")->callback([&cli] { cli.rc = cmd_admin(cli.g, "rebuild"); });
     admin->add_subcommand("verify", "Check that a rebuild equals the live projections")->callback([&cli] { cli.rc = cmd_admin(cli.g, "verify"); });
+    admin->add_subcommand("recover", "With the daemon stopped: copy every readable event of a damaged log into a new one")
+        ->callback([&cli] { cli.rc = admin_recover(cli.g.paths()); });
 }
 
 }  // namespace tether

@@ -78,6 +78,7 @@ int cmd_ls(const Globals& g, bool as_json, bool all) {
     if (!c) return k_exit_unreachable;
     auto r = c->request({{"cmd", "ls"}});
     if (!r) return fail(r.error().message);
+    warn_log_health(*r, stderr);
     json sessions = json::array();
     for (auto& s : (*r)["sessions"])
         if (all || (s["state"] != "exited" && s["state"] != "failed")) sessions.push_back(s);

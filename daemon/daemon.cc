@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "log/event_log_recovery.h"
 
 namespace tether {
 
@@ -26,12 +27,12 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
 
     std::unique_ptr<Daemon> d(new Daemon(options, std::move(*lock)));
     auto log = EventLog::open(options.paths.event_log());
-    if (!log) return log.error();
+    if (!log) return with_damage_hint(log.error());
     if ((*log)->migrated_from() > 0)
         log_info("event log migrated from schema version " + std::to_string((*log)->migrated_from()) + " to " +
                  std::to_string(EventLog::k_schema_version));
     d->m_store = std::make_unique<Store>(d->m_loop, std::move(*log), options.store);
-    if (auto s = d->m_store->load(); !s) return s.error();
+    if (auto s = d->m_store->load(); !s) return with_damage_hint(s.error());
     d->m_sessions = std::make_unique<Sessions>(d->m_loop, *d->m_store, options.sessions, options.screen, options.config.detach_key,
                                                options.paths.socket_path, options.paths.event_log(),
                                                options.paths.state_dir);
@@ -273,15 +274,27 @@ void Daemon::handle(const std::shared_ptr<Connection>& conn, const nlohmann::jso
     conn->fail("unknown command \"" + cmd + "\" (this is tetherd " TETHER_VERSION ")");
 }
 
+// While the log cannot be written, status and ls say so first (docs/PROTOCOL.md).
+void Daemon::add_log_health(nlohmann::json& body) const {
+    const StoreHealth& h = m_store->health();
+    if (h.ok()) return;
+    body["log_error"] = h.error;
+    body["log_error_since_us"] = h.since_us;
+    body["log_waiting_events"] = m_store->log().pending_events();
+    body["log_waiting_bytes"] = m_store->log().pending_bytes();
+}
+
 void Daemon::cmd_status(const std::shared_ptr<Connection>& conn, const nlohmann::json& req) {
-    conn->reply_ok(req, {{"pid", getpid()},
+    nlohmann::json body{{"pid", getpid()},
                          {"version", TETHER_VERSION},
                          {"protocol", k_protocol_version},
                          {"state_dir", m_options.paths.state_dir},
                          {"socket", m_options.paths.socket_path},
                          {"config", m_options.paths.config_path},
                          {"events", m_store->log().last_seq()},
-                         {"sessions", m_store->sessions().sessions.size()}});
+                         {"sessions", m_store->sessions().sessions.size()}};
+    add_log_health(body);
+    conn->reply_ok(req, body);
 }
 
 // What tether-ui takes from the configuration: it reads no config file of its own.
@@ -295,7 +308,9 @@ void Daemon::cmd_ls(const std::shared_ptr<Connection>& conn, const nlohmann::jso
         list.push_back(session_json(row));
         if (pid_t holder = m_sessions->holder_pid(id)) list.back()["holder_pid"] = holder;
     }
-    conn->reply_ok(req, {{"sessions", list}});
+    nlohmann::json body{{"sessions", list}};
+    add_log_health(body);
+    conn->reply_ok(req, body);
 }
 
 void Daemon::cmd_mark(const std::shared_ptr<Connection>& conn, const nlohmann::json& req) {

@@ -42,6 +42,9 @@ public:
     void request_stop(const std::string& reason);
     // Re-reads the configuration; an invalid one is refused and the old one kept.
     Status reload_config();
+    // For in-process drivers (the fuzzers) that turn the loop themselves.
+    EventLoop& loop() { return m_loop; }
+    Store& store() { return *m_store; }
 
 private:
     Daemon(const DaemonOptions& options, LockFile lock);
@@ -50,6 +53,7 @@ private:
     nlohmann::json session_json(const SessionRow& row) const;
     void record_config(const Status& outcome);
     void start_fleet(const FleetConfig& config);
+    void add_log_health(nlohmann::json& body) const;
     void cmd_rules_test(const std::shared_ptr<Connection>& conn, const nlohmann::json& req);
     void cmd_status(const std::shared_ptr<Connection>& conn, const nlohmann::json& req);
     void cmd_ls(const std::shared_ptr<Connection>& conn, const nlohmann::json& req);

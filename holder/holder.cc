@@ -75,32 +75,33 @@ HolderHello Holder::hello() const {
 bool Holder::can_read_master() const { return !m_eof && held() < m_options.window; }
 
 int Holder::run() {
-    while (!m_collected) {
-        pollfd fds[4] = {};
-        bool want_master = can_read_master() || !m_input.empty();
-        fds[0] = {want_master ? m_pty->master_fd() : -1,
-                  static_cast<short>((can_read_master() ? POLLIN : 0) | (m_input.empty() ? 0 : POLLOUT)), 0};
-        fds[1] = {m_daemon_fd, static_cast<short>(POLLIN | (m_outgoing.empty() ? 0 : POLLOUT)), 0};
-        fds[2] = {m_listen_fd, POLLIN, 0};
-        fds[3] = {m_sigchld_fd, POLLIN, 0};
-        if (poll(fds, 4, -1) < 0) {
-            if (errno == EINTR) continue;
-            return 1;
-        }
-        if (fds[3].revents) on_child();
-        if (fds[0].revents & (POLLOUT | POLLERR)) on_master_writable();
-        if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-            if (can_read_master()) on_master_readable();
-        }
-        if (m_daemon_fd >= 0 && fds[1].fd >= 0 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) on_daemon_readable();
-        if (m_daemon_fd >= 0 && fds[1].fd >= 0 && (fds[1].revents & POLLOUT)) on_daemon_writable();
-        if (fds[2].revents & POLLIN) on_accept();
-        fill_outgoing();
-        if (m_daemon_fd >= 0 && !m_outgoing.empty()) on_daemon_writable();
-    }
+    while (!m_collected)
+        if (!turn(-1)) return 1;
     // Closing the master hangs up what is left on the terminal (grandchildren).
     unlink(m_options.socket_path.c_str());
     return 0;
+}
+
+bool Holder::turn(int timeout_ms) {
+    pollfd fds[4] = {};
+    bool want_master = can_read_master() || !m_input.empty();
+    fds[0] = {want_master ? m_pty->master_fd() : -1,
+              static_cast<short>((can_read_master() ? POLLIN : 0) | (m_input.empty() ? 0 : POLLOUT)), 0};
+    fds[1] = {m_daemon_fd, static_cast<short>(POLLIN | (m_outgoing.empty() ? 0 : POLLOUT)), 0};
+    fds[2] = {m_listen_fd, POLLIN, 0};
+    fds[3] = {m_sigchld_fd, POLLIN, 0};
+    if (poll(fds, 4, timeout_ms) < 0) return errno == EINTR;
+    if (fds[3].revents) on_child();
+    if (fds[0].revents & (POLLOUT | POLLERR)) on_master_writable();
+    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+        if (can_read_master()) on_master_readable();
+    }
+    if (m_daemon_fd >= 0 && fds[1].fd >= 0 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) on_daemon_readable();
+    if (m_daemon_fd >= 0 && fds[1].fd >= 0 && (fds[1].revents & POLLOUT)) on_daemon_writable();
+    if (fds[2].revents & POLLIN) on_accept();
+    fill_outgoing();
+    if (m_daemon_fd >= 0 && !m_outgoing.empty()) on_daemon_writable();
+    return true;
 }
 
 void Holder::on_master_readable() {

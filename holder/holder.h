@@ -38,6 +38,10 @@ public:
 
     // Until a daemon collects the exit. Returns the process exit code.
     int run();
+    // One poll and what it found (timeout_ms -1: wait); false on a poll error. run() is
+    // this until collected(); tests and the fuzzer turn it themselves.
+    bool turn(int timeout_ms);
+    bool collected() const { return m_collected; }
     HolderHello hello() const;
 
 private:

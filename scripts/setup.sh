@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs every Debian package that building, running and testing tether need.
 # Idempotent and quiet: when everything is there it prints nothing and touches nothing.
+# --fuzz: also clang and its sanitizer and libFuzzer runtimes, for fuzz/run (the normal
+# build is g++ and does not need them).
 set -euo pipefail
 
 packages=(
@@ -14,6 +16,9 @@ packages=(
   libglib2.0-dev dbus-daemon dbus-bin python3-dbus python3-gi
   nats-server libnats-dev
 )
+if [ "${1:-}" = "--fuzz" ]; then
+  packages+=(clang libclang-rt-14-dev)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

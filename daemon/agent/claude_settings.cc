@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/json_text.h"
 #include "wire/protocol.h"
 
 namespace tether {
@@ -106,9 +107,11 @@ Result<nlohmann::json> read_settings(const std::string& path) {
     ss << in.rdbuf();
     std::string text = ss.str();
     if (text.find_first_not_of(" \t\r\n") == std::string::npos) return nlohmann::json::object();
+    if (!json_nesting_within(text))
+        return Error{"hooks: " + path + " nests deeper than " + std::to_string(k_max_json_depth) + " levels; refusing to touch it"};
     try {
         return nlohmann::json::parse(text);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for 1e99999 (fuzz: finding-number-overflow)
         return Error{"hooks: cannot parse " + path + " (" + e.what() + "); refusing to touch it"};
     }
 }

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "base/json_text.h"
 #include "base/log.h"
 #include "wire/protocol.h"
 
@@ -117,7 +118,7 @@ int64_t Hooks::session_for(const nlohmann::json& req, const std::string& agent, 
 void Hooks::on_payload(const std::shared_ptr<Connection>& conn, const nlohmann::json& req, std::string_view bytes) {
     std::string agent = req.value("agent", "claude");
     long wait_ms = std::clamp<long>(req.value("wait_ms", 0L), 0L, k_max_wait_ms);
-    auto payload = nlohmann::json::parse(bytes, nullptr, /*allow_exceptions=*/false);
+    auto payload = parse_json_bounded(bytes);
     if (payload.is_discarded() || !payload.is_object()) {
         // Keep what came (bounded), answer nothing: the agent must not notice.
         std::string raw(bytes.substr(0, k_malformed_keep));

@@ -32,6 +32,7 @@ EventLoop::~EventLoop() { event_base_free(m_base); }
 int EventLoop::run() { return event_base_dispatch(m_base); }
 
 int EventLoop::run_until_stopped() { return event_base_loop(m_base, EVLOOP_NO_EXIT_ON_EMPTY); }
+void EventLoop::run_ready() { event_base_loop(m_base, EVLOOP_NONBLOCK); }
 
 void EventLoop::stop() { event_base_loopbreak(m_base); }
 

@@ -19,6 +19,8 @@ public:
 
     int run();   // until stop() or nothing is left to wait for
     int run_until_stopped();  // until stop(), even with nothing to wait for (work comes by Mailbox)
+    // One turn: runs the callbacks that are ready now, waits for nothing (tests, fuzzers).
+    void run_ready();
     void stop();  // from a callback on the loop thread
     event_base* base() const { return m_base; }
 

@@ -4,13 +4,21 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <ctime>
 #include <string>
 
 namespace tether {
 
+namespace {
+std::atomic<LogSink> g_sink{nullptr};
+}
+
+void set_log_sink(LogSink sink) { g_sink.store(sink); }
+
 void log_line(LogLevel level, std::string_view message) {
+    if (LogSink sink = g_sink.load()) return sink(level, message);
     struct timeval tv {};
     gettimeofday(&tv, nullptr);
     struct tm tm {};

@@ -9,6 +9,9 @@ namespace tether {
 enum class LogLevel { Info, Warn, Error };
 
 void log_line(LogLevel level, std::string_view message);
+// Where lines go instead of stderr (tests and fuzzers); nullptr restores stderr.
+using LogSink = void (*)(LogLevel level, std::string_view message);
+void set_log_sink(LogSink sink);
 inline void log_info(std::string_view m) { log_line(LogLevel::Info, m); }
 inline void log_warn(std::string_view m) { log_line(LogLevel::Warn, m); }
 inline void log_error(std::string_view m) { log_line(LogLevel::Error, m); }

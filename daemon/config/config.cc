@@ -6,6 +6,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <set>
 #include <sstream>
 
@@ -62,6 +64,24 @@ YAML::Node section(const std::string& file, const YAML::Node& root, const char* 
         return YAML::Node();
     }
     return n;
+}
+
+// The whole file, if it is one and not larger than a configuration can be; the error
+// otherwise (message empty when all is well).
+ConfigError read_config_text(const std::string& path, std::string& text) {
+    std::ifstream in(path, std::ios::binary);
+    std::error_code ec;
+    if (!in || std::filesystem::is_directory(path, ec))
+        return {path, 0, 0, "cannot read the file", "check that it exists and is readable"};
+    in.seekg(0, std::ios::end);
+    auto size = static_cast<std::streamoff>(in.tellg());
+    if (size > static_cast<std::streamoff>(k_max_config_bytes))
+        return {path, 0, 0, "the file is " + std::to_string(size) + " bytes, more than a configuration may be (" +
+                                std::to_string(k_max_config_bytes) + ")",
+                "is this the right file?"};
+    in.seekg(0);
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    return {};
 }
 
 }  // namespace
@@ -171,11 +191,13 @@ std::vector<ConfigError> check_config(const std::string& path, Config& out) {
     out.rules = std::make_shared<RuleConfig>();
     out.fleet = std::make_shared<FleetConfig>();
     YAML::Node root;
-    try {
-        root = YAML::LoadFile(path);
-    } catch (const YAML::BadFile&) {
-        errors.push_back({path, 0, 0, "cannot read the file", "check that it exists and is readable"});
+    std::string text;
+    if (auto read = read_config_text(path, text); !read.message.empty()) {
+        errors.push_back(read);
         return errors;
+    }
+    try {
+        root = YAML::Load(text);
     } catch (const YAML::ParserException& e) {
         errors.push_back({path, e.mark.line + 1, e.mark.column + 1, "YAML syntax error: " + e.msg, ""});
         return errors;

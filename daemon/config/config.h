@@ -15,6 +15,10 @@ namespace tether {
 struct RuleConfig;   // rules.h
 struct FleetConfig;  // fleet_config.h
 
+// A configuration file larger than this is refused (it is a person's file; a bigger one
+// is a mistake, and YAML's parser would hold all of it in memory).
+inline constexpr size_t k_max_config_bytes = size_t{1} << 20;
+
 struct Config {
     std::string path;  // empty: built-in defaults, no file
     long flush_ms = 5;

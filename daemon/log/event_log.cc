@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "log/event_log_recovery.h"
+
 namespace tether {
 
 namespace {
@@ -100,7 +102,7 @@ Status check_version(SqliteDb& db, int version) {
 
 Result<std::optional<Event>> EventCursor::next() {
     auto row = m_stmt.step();
-    if (!row) return row.error();
+    if (!row) return with_damage_hint(row.error());
     if (!*row) return std::optional<Event>{};
     Event ev;
     ev.seq = m_stmt.column_int(0);

@@ -1,6 +1,8 @@
 // Event kind names and payload helpers.
 #include "log/events.h"
 
+#include "base/json_text.h"
+
 #include <array>
 #include <chrono>
 
@@ -46,6 +48,7 @@ constexpr std::array k_kind_names{
     KindName{EventKind::NotifierReported, "NotifierReported"},
     KindName{EventKind::SessionPruned, "SessionPruned"},
     KindName{EventKind::FleetStateChanged, "FleetStateChanged"},
+    KindName{EventKind::LogStalled, "LogStalled"},
 };
 
 }  // namespace
@@ -67,7 +70,7 @@ bool event_kind_is_binary(EventKind kind) {
 }
 
 nlohmann::json Event::json() const {
-    auto j = nlohmann::json::parse(payload, nullptr, /*allow_exceptions=*/false);
+    auto j = parse_json_bounded(payload);
     if (j.is_discarded() || !j.is_object()) return nlohmann::json::object();
     return j;
 }

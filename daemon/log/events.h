@@ -59,6 +59,10 @@
 //                        "time_us"} (session 0): the fleet notifier (fleet.notify) took another
 //                        host's StateChanged (that host's seq) for its rules; kept so that a
 //                        restart neither loses nor repeats one
+// 60 LogStalled         {"error", "from_us", "to_us", "attempts"} (session 0): the log could not
+//                       be written from from_us to to_us (disk full, read-only state
+//                       directory); appended by the first commit that worked again. What
+//                       happened meanwhile waited in memory and in the holders: nothing lost
 #pragma once
 
 #include <cstdint>
@@ -105,6 +109,7 @@ enum class EventKind : uint16_t {
     SessionPruned = 30,
     NotifierReported = 40,
     FleetStateChanged = 50,
+    LogStalled = 60,
 };
 
 // The one name table. Returns nullopt for a number this build does not know.

@@ -120,6 +120,7 @@ DeliveryResult NotifierInstance::send(const Notification& n, const std::string& 
 void NotifierInstance::host_log(void* ctx, int level, const char* text) {
     try {
         auto* inst = static_cast<NotifierInstance*>(ctx);
+        if (inst->m_calls.log) return inst->m_calls.log(level, text ? text : "");
         LogLevel l = level >= NOTIFIER_LOG_ERROR ? LogLevel::Error
                      : level == NOTIFIER_LOG_WARN ? LogLevel::Warn
                                                   : LogLevel::Info;

@@ -33,6 +33,8 @@ struct DeliveryResult {
 struct NotifierCalls {
     // notifier_host.event: a condition the plugin reports (e.g. "no_audio_device").
     std::function<void(const std::string& code, const std::string& text)> event;
+    // notifier_host.log: a line for the diagnostic log; empty: straight to log_line.
+    std::function<void(int level, const std::string& text)> log;
     // notifier_host.decide (ABI 1.1): false for a bad argument.
     std::function<void(int64_t request, bool allow, const std::string& message)> decide;
 };

@@ -1,6 +1,8 @@
 // Rules -> outbox -> plugins; escalations and acknowledgements.
 #include "notify/notifications.h"
 
+#include "base/text.h"
+
 #include <algorithm>
 
 #include "base/log.h"
@@ -44,6 +46,12 @@ Notifications::~Notifications() {
 Status Notifications::configure(const RuleConfig& rules) {
     std::map<std::string, PluginHost::InstanceId> created;
     std::string errors;
+    std::vector<std::string> secrets;
+    for (const auto& [name, n] : rules.notifiers)
+        for (const auto& o : n.options)
+            if (o.secret)
+                for (auto& f : secret_fragments(o.value)) secrets.push_back(std::move(f));
+    m_plugins.set_secrets(std::move(secrets));
     for (const auto& [name, n] : rules.notifiers) {
         PluginOptions options;
         for (const auto& o : n.options) options[o.key] = o.value;

@@ -7,6 +7,8 @@
 
 #include "base/deadline_pool.h"
 #include "base/log.h"
+#include "base/text.h"
+#include "notifier_abi.h"
 
 namespace tether {
 
@@ -16,6 +18,7 @@ struct PluginHost::Instance {
     std::shared_ptr<NotifierInstance> notifier;
     long timeout_ms = 0;
     std::atomic<int> overdue{0};
+    std::vector<std::string> secrets;  // scrubbed from what it says; fixed at create
 };
 
 // One delivery. Shared between the worker and the completion, so an abandoned worker
@@ -46,8 +49,13 @@ PluginHost::~PluginHost() {
 NotifierCalls PluginHost::calls_for(InstanceId id, const std::string& label, const std::string& plugin) {
     Mailbox::Poster poster = m_mailbox->poster();
     NotifierCalls calls;
-    calls.event = [this, poster, id, label, plugin](const std::string& code, const std::string& text) {
-        poster.post([this, e = PluginEvent{id, label, plugin, code, text}] {
+    // Every text a plugin hands over loses the configured secrets (set_secrets).
+    calls.log = [label, secrets = m_secrets](int level, const std::string& text) {
+        LogLevel l = level >= NOTIFIER_LOG_ERROR ? LogLevel::Error : level == NOTIFIER_LOG_WARN ? LogLevel::Warn : LogLevel::Info;
+        log_line(l, "notifier " + label + ": " + scrubbed(text, secrets));
+    };
+    calls.event = [this, poster, id, label, plugin, secrets = m_secrets](const std::string& code, const std::string& text) {
+        poster.post([this, e = PluginEvent{id, label, plugin, code, scrubbed(text, secrets)}] {
             if (m_on_event) m_on_event(e);
         });
     };
@@ -74,9 +82,10 @@ Result<PluginHost::InstanceId> PluginHost::create(const std::string& plugin, con
     std::string name = label.empty() ? std::string((*lib)->info().name) : label;
     auto notifier = NotifierInstance::create(*lib, NotifierLibraries::where(plugin, (*lib)->path()), options, name,
                                              calls_for(id, name, (*lib)->info().name));
-    if (!notifier) return notifier.error();
+    if (!notifier) return Error{scrubbed(notifier.error().message, m_secrets)};
     auto inst = std::make_shared<Instance>();
     inst->notifier = std::move(*notifier);
+    inst->secrets = m_secrets;
     inst->timeout_ms = timeout_ms > 0 ? timeout_ms : m_options.send_timeout_ms;
     m_instances.emplace(id, std::move(inst));
     return id;
@@ -122,6 +131,7 @@ void PluginHost::deliver(InstanceId id, Notification message, std::string key, u
         DeliveryResult r;
         if (in_time) {
             r = std::move(job->result);
+            r.error = scrubbed(std::move(r.error), job->instance->secrets);
         } else {
             if (!job->finished.exchange(true)) ++job->instance->overdue;
             r = {DeliveryResult::Status::Retry, "timed out after " + std::to_string(timeout) + " ms", timeout};

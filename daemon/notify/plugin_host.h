@@ -92,6 +92,11 @@ public:
     // handler the decision is logged and dropped.
     void on_decision(std::function<void(const PluginDecision&)> fn) { m_on_decision = std::move(fn); }
 
+    // Secret option values (every notifier's, from the configuration): instances created
+    // from now on have each scrubbed from their errors, log lines and events, whoever's
+    // secret it is. A plugin scrubs its own; this is the second line.
+    void set_secrets(std::vector<std::string> secrets) { m_secrets = std::move(secrets); }
+
     // Sends past their timeout that have not returned yet, over all instances.
     size_t overdue_sends() const;
 
@@ -110,6 +115,7 @@ private:
     std::function<void(const PluginEvent&)> m_on_event;
     std::function<void(const PluginDecision&)> m_on_decision;
     std::unique_ptr<DeadlinePool> m_pool;
+    std::vector<std::string> m_secrets;
 };
 
 }  // namespace tether

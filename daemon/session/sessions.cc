@@ -290,6 +290,10 @@ bool Sessions::handle(const std::shared_ptr<Connection>& conn, const std::string
 }
 
 void Sessions::cmd_run(const std::shared_ptr<Connection>& conn, const nlohmann::json& req) {
+    // Its start could not be recorded, so it could not be adopted or replayed: refuse.
+    if (const StoreHealth& h = m_store.health(); !h.ok())
+        return conn->reply_error(req, "run: the event log cannot be written (" + h.error +
+                                          "); free space in the state directory or make it writable, then run again");
     std::vector<std::string> argv, env;
     for (const char* key : {"argv", "env"}) {
         const auto& arr = req.value(key, nlohmann::json::array());

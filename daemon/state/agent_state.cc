@@ -2,6 +2,8 @@
 // the parsing of hook payloads and terminal input, and the deduplication memory.
 #include "state/agent_state.h"
 
+#include "base/json_text.h"
+
 #include <array>
 #include <string_view>
 #include <utility>
@@ -63,7 +65,7 @@ bool waiting(const AgentStatus& s) {
 // through unparsed.
 json hook_payload(const json& event_payload) {
     json p = member(event_payload, "payload");
-    if (p.is_string()) p = json::parse(p.get<std::string>(), nullptr, /*allow_exceptions=*/false);
+    if (p.is_string()) p = parse_json_bounded(p.get<std::string>());
     return p.is_object() ? p : json::object();
 }
 

@@ -1,16 +1,17 @@
 // Store: group commit, listeners, durability waiters.
 #include "state/store.h"
 
+#include <algorithm>
+#include <utility>
+
 #include "base/log.h"
 
 namespace tether {
 
 Store::Store(EventLoop& loop, std::unique_ptr<EventLog> log, StoreOptions options)
     : m_loop(loop), m_log(std::move(log)), m_options(options), m_timer(loop, [this] {
-          if (auto s = flush(); !s) {
-              log_error("event log: commit failed, will retry: " + s.error().message);
-              m_timer.arm_ms(100);
-          }
+          // Retries back off to a second: each one rewrites every waiting event.
+          if (auto s = flush(); !s) m_timer.arm_ms(std::min<int64_t>(1000, 50 << std::min<int64_t>(m_health.attempts, 5)));
       }) {}
 
 Store::~Store() {
@@ -75,7 +76,11 @@ Status Store::commit_group(const std::function<Status(SqliteDb&)>& also) {
             if (auto s = also(db); !s) return s;
         return m_projections.persist(db);
     };
-    if (auto s = m_log->commit(writes, &m_committed); !s) return s;
+    if (auto s = m_log->commit(writes, &m_committed); !s) {
+        commit_failed(s.error());
+        return s;
+    }
+    if (!m_health.ok()) commit_recovered();
     int64_t last = m_log->durable_seq();
     for (const Event& ev : m_committed)
         for (auto& l : m_listeners) run_guarded("event listener", [&] { l(ev); });
@@ -94,6 +99,30 @@ Status Store::commit_group(const std::function<Status(SqliteDb&)>& also) {
     // (Unconditionally: a listener's append has already armed the group interval.)
     if (m_log->pending_events() > 0) m_timer.arm_ms(0);
     return {};
+}
+
+void Store::commit_failed(const Error& e) {
+    int64_t now = now_us();
+    if (m_health.ok()) m_health.since_us = now;
+    m_health.error = e.message;
+    ++m_health.attempts;
+    // Once when it starts, then once a minute: the log file may be on the full disk too.
+    if (m_health.attempts == 1 || now - m_last_failure_log_us >= 60'000'000) {
+        m_last_failure_log_us = now;
+        log_error("event log: cannot write (" + e.message + "); " + std::to_string(m_log->pending_events()) +
+                  " events wait in memory and sessions' output waits in their holders (their programs block); "
+                  "retrying until it works: free space in the state directory or make it writable");
+    }
+}
+
+void Store::commit_recovered() {
+    StoreHealth was = std::exchange(m_health, StoreHealth{});
+    int64_t now = now_us();
+    log_info("event log: writing again after " + std::to_string((now - was.since_us) / 1000) + " ms and " +
+             std::to_string(was.attempts) + " failed commits; everything that waited is durable now");
+    // Durable at the next commit, which the listeners' own appends arm anyway.
+    append(make_json_event(0, EventKind::LogStalled,
+                           {{"error", was.error}, {"from_us", was.since_us}, {"to_us", now}, {"attempts", was.attempts}}));
 }
 
 Result<Store::Verification> Store::verify_rebuild() {

@@ -24,6 +24,18 @@ struct StoreOptions {
     size_t backlog_bytes = 64u << 20;
 };
 
+// Whether the log can be written. While commits fail (disk full, a read-only or vanished
+// state directory) the events wait in memory, output waits in the holders (it is
+// acknowledged only once durable, so their programs block), and every ~second a commit
+// is retried; the first success appends a LogStalled fact about the stretch.
+struct StoreHealth {
+    std::string error;      // the last commit's error; empty while commits succeed
+    int64_t since_us = 0;   // when this stretch of failures began
+    int64_t attempts = 0;   // failed commits in this stretch
+
+    bool ok() const { return error.empty(); }
+};
+
 class Store {
 public:
     using Listener = std::function<void(const Event&)>;
@@ -42,6 +54,7 @@ public:
     Status flush();
 
     bool backlogged() const { return m_log->pending_bytes() >= m_options.backlog_bytes; }
+    const StoreHealth& health() const { return m_health; }
     // Called once per event, in seq order, after its commit.
     void add_listener(Listener fn) { m_listeners.push_back(std::move(fn)); }
     // Called when a backlog clears, so paused producers can resume.
@@ -69,6 +82,8 @@ public:
 private:
     void schedule();
     Status commit_group(const std::function<Status(SqliteDb&)>& also);
+    void commit_failed(const Error& e);
+    void commit_recovered();
 
     EventLoop& m_loop;
     std::unique_ptr<EventLog> m_log;
@@ -79,6 +94,8 @@ private:
     std::vector<std::function<void()>> m_drain_listeners;
     std::vector<std::pair<int64_t, std::function<void()>>> m_waiters;  // (seq, fn)
     std::vector<Event> m_committed;  // scratch for listeners, reused
+    StoreHealth m_health;
+    int64_t m_last_failure_log_us = 0;
 };
 
 }  // namespace tether

@@ -1,6 +1,8 @@
 // Frame encoding and scanning, hello checks.
 #include "wire/protocol.h"
 
+#include "base/json_text.h"
+
 namespace tether {
 
 std::string encode_frame(FrameType type, std::string_view body) {
@@ -53,6 +55,8 @@ Frame decode_frame(const uint8_t* data, size_t frame_size) {
 }
 
 Result<nlohmann::json> parse_json_object(std::string_view body) {
+    if (!json_nesting_within(body))
+        return Error{"protocol error: frame body nests deeper than " + std::to_string(k_max_json_depth) + " levels"};
     auto j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded()) return Error{"protocol error: frame body is not valid JSON"};
     if (!j.is_object()) return Error{"protocol error: frame body is not a JSON object"};

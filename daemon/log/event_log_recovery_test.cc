@@ -1,0 +1,94 @@
+#include "log/event_log_recovery.h"
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "log/event_log.h"
+#include "support.h"
+
+using namespace tether;
+using tether::test::TempDir;
+
+namespace {
+
+// A closed log of n events whose payloads name their seq, spread over many pages.
+void make_log(const std::string& path, int n) {
+    auto log = EventLog::open(path);
+    REQUIRE(log);
+    for (int i = 1; i <= n; ++i) (*log)->append(make_bytes_event(1 + i % 3, EventKind::OutputChunk, "event " + std::to_string(i) + " " + std::string(300, 'x')));
+    REQUIRE((*log)->commit());
+}
+
+std::vector<Event> all_events(const std::string& path) {
+    auto log = EventLog::open_readonly(path);
+    REQUIRE(log);
+    auto cursor = (*log)->read({});
+    REQUIRE(cursor);
+    std::vector<Event> out;
+    for (;;) {
+        auto ev = cursor->next();
+        REQUIRE(ev);
+        if (!*ev) break;
+        out.push_back(std::move(**ev));
+    }
+    return out;
+}
+
+void check_intact(const std::vector<Event>& events) {
+    for (const auto& ev : events)
+        CHECK(ev.payload.rfind("event " + std::to_string(ev.seq) + " ", 0) == 0);
+}
+
+}  // namespace
+
+TEST_CASE("a truncated log gives back every event before the cut, unchanged") {
+    TempDir dir;
+    std::string path = dir.file("events.db");
+    make_log(path, 3000);
+    auto size = std::filesystem::file_size(path);
+    std::filesystem::resize_file(path, size * 6 / 10);
+    auto report = recover_event_log(path, dir.file("fresh.db"));
+    REQUIRE(report);
+    CHECK(report->events > 1000);
+    CHECK(report->events < 3000);
+    CHECK(report->first_seq == 1);
+    CHECK(report->tail_lost);
+    auto kept = all_events(dir.file("fresh.db"));
+    CHECK(static_cast<int64_t>(kept.size()) == report->events);
+    check_intact(kept);
+}
+
+TEST_CASE("a page destroyed in the middle costs only the events on it") {
+    TempDir dir;
+    std::string path = dir.file("events.db");
+    make_log(path, 3000);
+    {
+        std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(4096 * 200);
+        std::string garbage(4096 * 3, '\xa5');
+        f.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
+    }
+    auto report = recover_event_log(path, dir.file("fresh.db"));
+    REQUIRE(report);
+    CHECK(!report->skipped.empty());
+    CHECK(report->last_seq == 3000);
+    CHECK(report->events > 2900);
+    CHECK(!report->first_error.empty());
+    auto kept = all_events(dir.file("fresh.db"));
+    check_intact(kept);
+    for (size_t i = 1; i < kept.size(); ++i) CHECK(kept[i].seq > kept[i - 1].seq);
+}
+
+TEST_CASE("a file that is not a database is refused by name, and damage errors say what to do") {
+    TempDir dir;
+    tether::test::write_file(dir.file("events.db"), std::string(10000, 'z'));
+    auto report = recover_event_log(dir.file("events.db"), dir.file("fresh.db"));
+    if (report) CHECK(report->events == 0);
+    auto opened = EventLog::open(dir.file("events.db"));
+    REQUIRE_FALSE(opened);
+    Error hinted = with_damage_hint(opened.error());
+    CHECK(hinted.message.find(dir.file("events.db")) != std::string::npos);
+    CHECK(hinted.message.find("tether admin recover") != std::string::npos);
+}
