@@ -22,6 +22,7 @@ import tempfile
 import time
 
 from bench_session_output import COLS, ROWS, run_raw, write_test_file
+from bench_support import logged_output as bench_logged_output
 from bench_support import (KIND, BenchError, TetherDaemon, bench_arguments, median_range, now, parse_bench_arguments,
                            proc_cpu_seconds, require_executables, run_bench, run_checked, wait_for)
 
@@ -137,8 +138,7 @@ def logged_output(state_dir, sid):
     """(bytes, wall-clock time in s of the last OutputChunk append) from the log itself."""
     db = sqlite3.connect("file:%s?mode=ro" % os.path.join(state_dir, "events.db"), uri=True)
     try:
-        nbytes, last = db.execute("SELECT coalesce(sum(length(payload)), 0), max(time) FROM events "
-                                  "WHERE session=? AND kind=?", (sid, KIND["OutputChunk"])).fetchone()
+        nbytes, last = bench_logged_output(db, sid)
     finally:
         db.close()
     return nbytes, (last or 0) / 1e6

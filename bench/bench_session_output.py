@@ -24,8 +24,8 @@ import sys
 import termios
 import time
 
-from bench_support import (KIND, BenchError, Closing, TetherDaemon, bench_arguments, median_range, now, parse_bench_arguments,
-                           pid_alive, proc_cpu_seconds, require_executables, run_bench, run_checked)
+from bench_support import (KIND, BenchError, Closing, TetherDaemon, bench_arguments, logged_output, median_range, now,
+                           parse_bench_arguments, pid_alive, proc_cpu_seconds, require_executables, run_bench, run_checked)
 
 COLS, ROWS = 200, 50
 DETACH_KEY = b"\x1c"  # tether's default, ^\
@@ -227,8 +227,7 @@ def log_facts(state_dir, sid):
     of SessionStarted, the last OutputChunk and SessionExited."""
     db = sqlite3.connect("file:%s?mode=ro" % os.path.join(state_dir, "events.db"), uri=True)
     try:
-        nbytes, last_out = db.execute("SELECT coalesce(sum(length(payload)), 0), max(time) FROM events "
-                                      "WHERE session=? AND kind=?", (sid, KIND["OutputChunk"])).fetchone()
+        nbytes, last_out = logged_output(db, sid)
         started = db.execute("SELECT min(time) FROM events WHERE session=? AND kind=?", (sid, KIND["SessionStarted"])).fetchone()[0]
         exited = db.execute("SELECT min(time) FROM events WHERE session=? AND kind=?", (sid, KIND["SessionExited"])).fetchone()[0]
     finally:

@@ -15,7 +15,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "e2e"))
-from tether_harness import KIND, XDisplay, daemon_lock_pid, frame, pid_alive, rss_kib  # noqa: E402,F401  (re-exported)
+from tether_harness import KIND, XDisplay, daemon_lock_pid, frame, pid_alive, rss_kib, stored_size  # noqa: E402,F401  (re-exported)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -90,6 +90,17 @@ def parse_bench_arguments(ap, quick=None):
             setattr(opt, key, value)
     opt.bin_dir = opt.bin_dir or os.path.join(opt.build, "daemon")
     return opt
+
+
+def logged_output(db, sid):
+    """(bytes, time of the last append) of a session's OutputChunk events, from the log
+    itself; a payload stored compressed counts as the bytes it holds."""
+    nbytes, last = 0, None
+    for payload, codec, t in db.execute("SELECT payload, codec, time FROM events WHERE session=? AND kind=?",
+                                        (sid, KIND["OutputChunk"])):
+        nbytes += stored_size(payload, codec)
+        last = t if last is None else max(last, t)
+    return nbytes, last
 
 
 def require_executables(name, paths):

@@ -9,6 +9,9 @@ namespace tether {
 
 namespace {
 
+// Far above any chunk the daemon writes (64 KiB): a larger size in a frame is damage.
+constexpr size_t k_max_payload_bytes = size_t{64} << 20;
+
 constexpr const char* k_schema_v1 = R"sql(
 CREATE TABLE IF NOT EXISTS events(
     seq INTEGER PRIMARY KEY,
@@ -86,6 +89,10 @@ DELETE FROM projection_meta WHERE name = 'sessions';
     R"sql(
 CREATE INDEX IF NOT EXISTS events_attention ON events(kind, seq) WHERE kind >= 21;
 )sql",
+    // 5: output compressed. Rows written before keep codec 0: nothing is rewritten.
+    R"sql(
+ALTER TABLE events ADD COLUMN codec INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 static_assert(std::size(k_migrations) == EventLog::k_schema_version);
 
@@ -110,6 +117,18 @@ Result<std::optional<Event>> EventCursor::next() {
     ev.session = m_stmt.column_int(2);
     ev.kind = static_cast<EventKind>(m_stmt.column_int(3));
     ev.payload = m_stmt.column_blob(4);
+    int64_t codec = m_stmt.column_int(5);
+    if (codec == 1) {
+        if (!m_zstd) m_zstd = std::make_unique<ZstdDecompressor>();
+        auto raw = m_zstd->decompress(ev.payload, k_max_payload_bytes);
+        if (!raw)
+            return Error{"event log: event " + std::to_string(ev.seq) + " has a damaged compressed payload: " +
+                         raw.error().message};
+        ev.payload = std::move(*raw);
+    } else if (codec != 0) {
+        return Error{"event log: event " + std::to_string(ev.seq) + " has payload codec " + std::to_string(codec) +
+                     ", unknown to this tether"};
+    }
     return std::optional<Event>(std::move(ev));
 }
 
@@ -119,6 +138,9 @@ Result<std::unique_ptr<EventLog>> EventLog::open(const std::string& path) {
     std::unique_ptr<EventLog> log(new EventLog());
     log->m_db = std::move(*db);
     if (auto s = log->init_readwrite(); !s) return s.error();
+    auto checkpointer = WalCheckpointer::start(log->m_db);
+    if (!checkpointer) return checkpointer.error();
+    log->m_checkpointer = std::move(*checkpointer);
     return log;
 }
 
@@ -151,6 +173,8 @@ Status EventLog::init_readwrite() {
     // NORMAL in WAL: a commit survives a crash of the process (kill -9); only an OS
     // crash or power loss can take back the last commits.
     if (auto s = m_db.exec("PRAGMA synchronous=NORMAL"); !s) return s;
+    // A burst can grow the WAL past its usual size; when it starts over, it is cut back.
+    if (auto s = m_db.exec("PRAGMA journal_size_limit=67108864"); !s) return s;
 
     auto version = m_db.query_int("PRAGMA user_version");
     if (!version) return version.error();
@@ -179,7 +203,7 @@ Status EventLog::init_readwrite() {
     m_last_time_us = *max_time;
 
     auto ins = m_db.prepare(
-        "INSERT INTO events(seq, time, session, kind, payload) VALUES(?1, ?2, ?3, ?4, ?5)");
+        "INSERT INTO events(seq, time, session, kind, payload, codec) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
     if (!ins) return ins.error();
     m_insert = std::move(*ins);
     return {};
@@ -193,6 +217,12 @@ const Event& EventLog::append(Event ev) {
     ev.time_us = std::max(ev.time_us, m_last_time_us);
     m_last_time_us = ev.time_us;
     m_pending_bytes += ev.payload.size();
+    Stored& stored = m_pending_stored.emplace_back();
+    if (ev.kind == EventKind::OutputChunk && ev.payload.size() >= k_compress_from_bytes) {
+        if (!m_zstd) m_zstd = std::make_unique<ZstdCompressor>();
+        if (m_zstd->compress(ev.payload, stored.bytes)) stored.codec = 1;
+        else stored.bytes.clear();
+    }
     m_pending.push_back(std::move(ev));
     return m_pending.back();
 }
@@ -204,12 +234,15 @@ Status EventLog::commit(const std::function<Status(SqliteDb&)>& also, std::vecto
         (void)m_db.exec("ROLLBACK");
         return e;
     };
-    for (const Event& ev : m_pending) {
+    for (size_t i = 0; i < m_pending.size(); ++i) {
+        const Event& ev = m_pending[i];
+        const Stored& stored = m_pending_stored[i];
         m_insert.bind(1, ev.seq)
             .bind(2, ev.time_us)
             .bind(3, ev.session)
             .bind(4, static_cast<int64_t>(ev.kind))
-            .bind_blob_static(5, ev.payload);
+            .bind_blob_static(5, stored.codec == 0 ? std::string_view(ev.payload) : std::string_view(stored.bytes))
+            .bind(6, stored.codec);
         if (auto s = m_insert.run(); !s) return fail(s.error());
     }
     if (also)
@@ -221,13 +254,14 @@ Status EventLog::commit(const std::function<Status(SqliteDb&)>& also, std::vecto
         committed->swap(m_pending);
     }
     m_pending.clear();
+    m_pending_stored.clear();
     m_pending_bytes = 0;
     return {};
 }
 
 Result<EventCursor> EventLog::read(const EventQuery& q) {
-    std::string sql = q.session ? "SELECT seq, time, session, kind, payload FROM events WHERE session = ?1 "
-                                : "SELECT seq, time, session, kind, payload FROM events WHERE ?1 IS NULL ";
+    std::string sql = q.session ? "SELECT seq, time, session, kind, payload, codec FROM events WHERE session = ?1 "
+                                : "SELECT seq, time, session, kind, payload, codec FROM events WHERE ?1 IS NULL ";
     sql += "AND seq BETWEEN ?2 AND ?3 AND time BETWEEN ?4 AND ?5 ";
     if (q.skip_terminal_data) sql += "AND kind NOT IN (5, 6) ";
     sql += "ORDER BY seq";

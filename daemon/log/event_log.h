@@ -1,15 +1,19 @@
 // The append-only event log in SQLite (WAL): open with schema versioning, staged appends
-// committed in groups, streaming reads. It knows nothing of projections beyond running
+// committed in groups, streaming reads; WAL checkpoints on a thread of their own
+// (wal_checkpointer.h). It knows nothing of projections beyond running
 // the caller's writes inside the same transaction as the events.
 //
 // On disk (PRAGMA user_version = k_schema_version):
 //   events(seq INTEGER PRIMARY KEY, time INTEGER, session INTEGER, kind INTEGER,
-//          payload BLOB)                 -- the log; rows are never updated, and deleted only
+//          payload BLOB,                 -- the log; rows are never updated, and deleted only
 //                                        -- by retention (Store::prune, with a tombstone)
+//          codec INTEGER)                -- 0: payload as written; 1: a zstd frame of it
+//                                        -- (OutputChunk only); EventCursor::next decodes
 //   index events_by_session(session, seq)
 //   projection tables (projections.h), derived and rebuildable from events.
 // History: 1 = events only; 2 = + events_by_session, sessions projection;
-// 3 = agent-state columns in sessions; 4 = + events_attention (kinds >= 21).
+// 3 = agent-state columns in sessions; 4 = + events_attention (kinds >= 21);
+// 5 = + codec (compressed output; older rows stay as they were, codec 0).
 #pragma once
 
 #include <cstdint>
@@ -21,6 +25,8 @@
 #include <vector>
 
 #include "log/events.h"
+#include "log/wal_checkpointer.h"
+#include "log/zstd_codec.h"
 #include "base/result.h"
 #include "base/sqlite.h"
 
@@ -40,16 +46,22 @@ struct EventQuery {
 class EventCursor {
 public:
     explicit EventCursor(SqliteStmt stmt) : m_stmt(std::move(stmt)) {}
-    // nullopt at the end; an Error (naming the file) for a damaged database.
+    // nullopt at the end; an Error (naming the file) for a damaged database. The one
+    // place that reads events back: payloads come out as they were appended, whatever
+    // their codec (every reader of output, export, replay, seek, grep, the screen
+    // follower, adoption and `admin verify`, comes through here).
     Result<std::optional<Event>> next();
 
 private:
     SqliteStmt m_stmt;
+    std::unique_ptr<ZstdDecompressor> m_zstd;  // made on the first compressed payload
 };
 
 class EventLog {
 public:
-    static constexpr int k_schema_version = 4;
+    static constexpr int k_schema_version = 5;
+    // OutputChunk payloads from this size on are stored compressed (when that is smaller).
+    static constexpr size_t k_compress_from_bytes = 128;
 
     // Creates the database when missing, migrates an older schema, refuses a newer one.
     static Result<std::unique_ptr<EventLog>> open(const std::string& path);
@@ -73,6 +85,8 @@ public:
 
     Result<EventCursor> read(const EventQuery& q);
     SqliteDb& db() { return m_db; }
+    // The read-write log's checkpoints run off the committing thread; null when read-only.
+    const WalCheckpointer* checkpointer() const { return m_checkpointer.get(); }
 
 private:
     EventLog() = default;
@@ -80,8 +94,15 @@ private:
     Status check_readable();
 
     SqliteDb m_db;
+    std::unique_ptr<WalCheckpointer> m_checkpointer;  // declared after m_db: stops before it closes
     SqliteStmt m_insert;
     std::vector<Event> m_pending;
+    struct Stored {
+        int64_t codec = 0;  // as in the codec column
+        std::string bytes;  // the compressed payload when codec is 1
+    };
+    std::vector<Stored> m_pending_stored;  // beside m_pending
+    std::unique_ptr<ZstdCompressor> m_zstd;  // made on the first output appended
     size_t m_pending_bytes = 0;
     int64_t m_next_seq = 1;
     int64_t m_durable_seq = 0;

@@ -16,12 +16,21 @@ constexpr int64_t k_batch = 4096;  // events per transaction in the fresh log
 struct Row {
     int64_t seq, time, session, kind;
     std::string payload;
+    int64_t codec;  // as stored: a compressed payload is copied compressed
 };
+
+// Whether the damaged log's events table has the codec column (schema 5 on); an older
+// one's payloads are all as written.
+bool has_codec(SqliteDb& db) {
+    auto q = db.prepare("SELECT codec FROM events LIMIT 0");
+    return static_cast<bool>(q);
+}
 
 // From `after` on, the rows that read, up to the first damage; error set at damage.
 std::vector<Row> read_run(SqliteDb& db, int64_t after, size_t max, std::string& error) {
     std::vector<Row> rows;
-    auto q = db.prepare("SELECT seq, time, session, kind, payload FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2");
+    auto q = db.prepare(std::string("SELECT seq, time, session, kind, payload, ") + (has_codec(db) ? "coalesce(codec, 0)" : "0") +
+                        " FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2");
     if (!q) {
         error = q.error().message;
         return rows;
@@ -34,7 +43,7 @@ std::vector<Row> read_run(SqliteDb& db, int64_t after, size_t max, std::string& 
             break;
         }
         if (!*more) break;
-        rows.push_back({q->column_int(0), q->column_int(1), q->column_int(2), q->column_int(3), q->column_blob(4)});
+        rows.push_back({q->column_int(0), q->column_int(1), q->column_int(2), q->column_int(3), q->column_blob(4), q->column_int(5)});
     }
     return rows;
 }
@@ -77,10 +86,10 @@ int64_t next_readable(SqliteDb& db, int64_t after) {
 
 Status write_rows(SqliteDb& out, const std::vector<Row>& rows) {
     if (auto s = out.exec("BEGIN IMMEDIATE"); !s) return s;
-    auto ins = out.prepare("INSERT INTO events(seq, time, session, kind, payload) VALUES(?1, ?2, ?3, ?4, ?5)");
+    auto ins = out.prepare("INSERT INTO events(seq, time, session, kind, payload, codec) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
     if (!ins) return ins.error();
     for (const auto& r : rows) {
-        ins->bind(1, r.seq).bind(2, r.time).bind(3, r.session).bind(4, r.kind).bind_blob(5, r.payload);
+        ins->bind(1, r.seq).bind(2, r.time).bind(3, r.session).bind(4, r.kind).bind_blob(5, r.payload).bind(6, r.codec);
         if (auto s = ins->run(); !s) {
             (void)out.exec("ROLLBACK");
             return s;

@@ -13,11 +13,22 @@ using tether::test::TempDir;
 
 namespace {
 
+// 300 bytes that do not compress, so that the log's pages hold what the tests expect.
+std::string noise(int i) {
+    std::string s(300, ' ');
+    uint32_t x = 2463534242u ^ static_cast<uint32_t>(i);
+    for (auto& c : s) {
+        x ^= x << 13, x ^= x >> 17, x ^= x << 5;  // xorshift32
+        c = static_cast<char>('!' + x % 90);
+    }
+    return s;
+}
+
 // A closed log of n events whose payloads name their seq, spread over many pages.
 void make_log(const std::string& path, int n) {
     auto log = EventLog::open(path);
     REQUIRE(log);
-    for (int i = 1; i <= n; ++i) (*log)->append(make_bytes_event(1 + i % 3, EventKind::OutputChunk, "event " + std::to_string(i) + " " + std::string(300, 'x')));
+    for (int i = 1; i <= n; ++i) (*log)->append(make_bytes_event(1 + i % 3, EventKind::OutputChunk, "event " + std::to_string(i) + " " + noise(i)));
     REQUIRE((*log)->commit());
 }
 

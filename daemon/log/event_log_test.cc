@@ -1,9 +1,11 @@
 #include "log/event_log.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <doctest/doctest.h>
 
+#include "recordings/asciicast.h"
 #include "support.h"
 
 using namespace tether;
@@ -20,6 +22,33 @@ std::vector<Event> read_all(EventLog& log, EventQuery q = {}) {
         REQUIRE(ev);
         if (!*ev) break;
         out.push_back(**ev);
+    }
+    return out;
+}
+
+
+// Output that compresses the way terminal output does: lines with colours and numbers.
+std::string terminal_like(size_t bytes, unsigned seed) {
+    std::string out;
+    unsigned x = seed;
+    while (out.size() < bytes) {
+        x = x * 1103515245u + 12345u;
+        out += "\x1b[38;5;" + std::to_string(x % 256) + "mline " + std::to_string(x % 100000) +
+               " of the build log: compiling module_" + std::to_string((x >> 8) % 97) + ".cc\x1b[0m\r\n";
+    }
+    out.resize(bytes);
+    return out;
+}
+
+// Bytes that do not compress, so that the database really grows.
+std::string noise(size_t bytes, unsigned seed) {
+    std::string out(bytes, '\0');
+    uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
+    for (char& c : out) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        c = static_cast<char>(x);
     }
     return out;
 }
@@ -207,7 +236,7 @@ TEST_CASE("a truncated database gives an error naming it, not a crash") {
         auto log = EventLog::open(path);
         REQUIRE(log);
         for (int i = 0; i < 2000; ++i)
-            (*log)->append(make_bytes_event(1, EventKind::OutputChunk, std::string(4000, 'z')));
+            (*log)->append(make_bytes_event(1, EventKind::OutputChunk, noise(4000, static_cast<unsigned>(i))));
         REQUIRE((*log)->commit());
         REQUIRE((*log)->db().exec("PRAGMA wal_checkpoint(TRUNCATE)"));
     }
@@ -233,4 +262,106 @@ TEST_CASE("a truncated database gives an error naming it, not a crash") {
         if (!*ev) break;
     }
     CHECK(failed);
+}
+
+TEST_CASE("output is stored compressed and read back as it was written") {
+    TempDir dir;
+    auto log = EventLog::open(dir.file("events.db"));
+    REQUIRE(log);
+    std::string big = terminal_like(65536, 1);
+    (*log)->append(make_bytes_event(1, EventKind::OutputChunk, big));
+    (*log)->append(make_bytes_event(1, EventKind::OutputChunk, "$ "));  // too small to pay
+    (*log)->append(make_bytes_event(1, EventKind::InputSent, big));     // only output is compressed
+    REQUIRE((*log)->commit());
+    auto stmt = (*log)->db().prepare("SELECT codec, length(payload) FROM events ORDER BY seq");
+    REQUIRE(stmt);
+    std::vector<std::pair<int64_t, int64_t>> stored;
+    while (*stmt->step()) stored.emplace_back(stmt->column_int(0), stmt->column_int(1));
+    REQUIRE(stored.size() == 3);
+    CHECK(stored[0].first == 1);
+    CHECK(stored[0].second < static_cast<int64_t>(big.size() / 3));
+    CHECK(stored[1] == std::pair<int64_t, int64_t>{0, 2});
+    CHECK(stored[2].first == 0);
+    auto events = read_all(**log);
+    REQUIRE(events.size() == 3);
+    CHECK(events[0].payload == big);
+    CHECK(events[1].payload == "$ ");
+    CHECK(events[2].payload == big);
+}
+
+TEST_CASE("a log of schema version 4 opens, reads and exports its old output after the upgrade") {
+    TempDir dir;
+    std::string path = dir.file("events.db");
+    std::string old_output = terminal_like(20000, 2);
+    {
+        // Version 4 is version 5 without the codec column, every payload as written.
+        auto log = EventLog::open(path);
+        REQUIRE(log);
+        REQUIRE((*log)->db().exec("ALTER TABLE events DROP COLUMN codec; PRAGMA user_version=4;"));
+        auto ins = (*log)->db().prepare("INSERT INTO events(seq, time, session, kind, payload) VALUES(?1, ?2, 1, ?3, ?4)");
+        REQUIRE(ins);
+        ins->bind(1, 1).bind(2, 10).bind(3, static_cast<int64_t>(EventKind::SessionStarted)).bind_blob(4, "{}");
+        REQUIRE(ins->run());
+        ins->bind(1, 2).bind(2, 20).bind(3, static_cast<int64_t>(EventKind::OutputChunk)).bind_blob(4, old_output);
+        REQUIRE(ins->run());
+    }
+    auto log = EventLog::open(path);
+    REQUIRE(log);
+    CHECK((*log)->migrated_from() == 4);
+    std::string new_output = terminal_like(20000, 3);
+    (*log)->append(make_bytes_event(1, EventKind::OutputChunk, new_output));
+    REQUIRE((*log)->commit());
+    auto events = read_all(**log, EventQuery{.session = 1});
+    REQUIRE(events.size() == 3);
+    CHECK(events[1].payload == old_output);
+    CHECK(events[2].payload == new_output);
+    // Export reads through the same cursor: the asciicast holds the old output too.
+    AsciicastEncoder encoder(events[0].time_us);
+    std::string cast;
+    for (const Event& ev : events)
+        if (ev.kind == EventKind::OutputChunk) cast += encoder.output(ev.time_us, ev.payload);
+    CHECK(cast.find("compiling module_") != std::string::npos);
+    auto compressed = (*log)->db().query_int("SELECT count(*) FROM events WHERE codec = 1");
+    REQUIRE(compressed);
+    CHECK(*compressed == 1);  // the new chunk; the old rows stay as they were
+}
+
+TEST_CASE("a damaged compressed payload is an error naming the event, not a crash") {
+    TempDir dir;
+    auto log = EventLog::open(dir.file("events.db"));
+    REQUIRE(log);
+    (*log)->append(make_bytes_event(1, EventKind::OutputChunk, terminal_like(4096, 4)));
+    REQUIRE((*log)->commit());
+    REQUIRE((*log)->db().exec("UPDATE events SET payload = substr(payload, 1, 20) WHERE seq = 1"));
+    auto cursor = (*log)->read(EventQuery{});
+    REQUIRE(cursor);
+    auto ev = cursor->next();
+    REQUIRE_FALSE(ev);
+    CHECK(ev.error().message.find("event 1 ") != std::string::npos);
+}
+
+TEST_CASE("checkpoints run on their own thread and the WAL starts over behind them") {
+    TempDir dir;
+    auto log = EventLog::open(dir.file("events.db"));
+    REQUIRE(log);
+    const WalCheckpointer* checkpointer = (*log)->checkpointer();
+    REQUIRE(checkpointer != nullptr);
+    // About 1500 pages of WAL, past the checkpointer's 1000.
+    for (int group = 0; group < 6; ++group) {
+        for (int i = 0; i < 256; ++i) (*log)->append(make_bytes_event(1, EventKind::OutputChunk, noise(4000, group * 256 + i)));
+        REQUIRE((*log)->commit());
+    }
+    CHECK(checkpointer->largest_wal_pages() >= WalCheckpointer::k_default_pages);
+    for (int tries = 0; checkpointer->checkpoints() == 0 && tries < 1000; ++tries) usleep(10000);
+    REQUIRE(checkpointer->checkpoints() > 0);
+    // Once a checkpoint has copied every frame back, the next commit writes at the start
+    // of the WAL again (each commit past the threshold asks for another checkpoint).
+    int extra = 0;
+    for (; checkpointer->last_wal_pages() >= WalCheckpointer::k_default_pages && extra < 500; ++extra) {
+        (*log)->append(make_bytes_event(1, EventKind::OutputChunk, noise(100, 1000 + extra)));
+        REQUIRE((*log)->commit());
+        usleep(10000);
+    }
+    CHECK(checkpointer->last_wal_pages() < WalCheckpointer::k_default_pages);
+    CHECK(read_all(**log).size() == static_cast<size_t>(6 * 256 + extra));
 }

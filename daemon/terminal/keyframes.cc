@@ -15,11 +15,18 @@ CREATE TABLE IF NOT EXISTS keyframes(
     cols INTEGER NOT NULL,
     rows INTEGER NOT NULL,
     state BLOB NOT NULL,
+    codec INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY(session, seq)
 ) STRICT;
 CREATE VIRTUAL TABLE IF NOT EXISTS screen_text USING fts5(text, session UNINDEXED, seq UNINDEXED, time UNINDEXED);
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;
 )sql";
+
+// Version 1 stored every state as it is: those rows keep codec 0.
+constexpr const char* k_from_v1 = "ALTER TABLE keyframes ADD COLUMN codec INTEGER NOT NULL DEFAULT 0";
+
+// A screen state is at most a few hundred KiB: a frame that says more is damage.
+constexpr size_t k_max_state_bytes = size_t{64} << 20;
 
 }  // namespace
 
@@ -35,11 +42,13 @@ Result<std::unique_ptr<KeyframeStore>> KeyframeStore::open(const std::string& pa
     store->m_db = std::move(*db);
     auto version = store->m_db.query_int("PRAGMA user_version");
     if (!version) return Error{"keyframes: cannot read " + path + ": " + version.error().message};
-    if (*version > 1)
+    if (*version > 2)
         return Error{"keyframes: " + path + " has version " + std::to_string(*version) +
                      ", newer than this tether understands; delete it, it is rebuilt from the log"};
     if (auto s = store->m_db.exec("PRAGMA journal_mode=WAL"); !s) return s.error();
     if (auto s = store->m_db.exec("PRAGMA synchronous=NORMAL"); !s) return s.error();
+    if (*version == 1)
+        if (auto s = store->m_db.exec(k_from_v1); !s) return s.error();
     if (auto s = store->m_db.exec(k_schema); !s) return s.error();
     return store;
 }
@@ -51,12 +60,16 @@ Status KeyframeStore::put(const std::vector<Keyframe>& frames) {
         (void)m_db.exec("ROLLBACK");
         return e;
     };
-    auto frame = m_db.prepare("INSERT OR IGNORE INTO keyframes(session, seq, time, cols, rows, state) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+    auto frame = m_db.prepare(
+        "INSERT OR IGNORE INTO keyframes(session, seq, time, cols, rows, state, codec) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
     if (!frame) return fail(frame.error());
     auto text = m_db.prepare("INSERT INTO screen_text(rowid, text, session, seq, time) VALUES(?1, ?2, ?3, ?4, ?5)");
     if (!text) return fail(text.error());
+    std::string packed;
     for (const Keyframe& k : frames) {
-        frame->bind(1, k.session).bind(2, k.seq).bind(3, k.time_us).bind(4, k.cols).bind(5, k.rows).bind_blob_static(6, k.state);
+        bool zstd = !k.state.empty() && m_zstd.compress(k.state, packed);
+        frame->bind(1, k.session).bind(2, k.seq).bind(3, k.time_us).bind(4, k.cols).bind(5, k.rows);
+        frame->bind_blob_static(6, zstd ? std::string_view(packed) : std::string_view(k.state)).bind(7, zstd ? 1 : 0);
         if (auto s = frame->run(); !s) return fail(s.error());
         if (sqlite3_changes(m_db.handle()) == 0) continue;  // already there, with its text
         text->bind(1, sqlite3_last_insert_rowid(m_db.handle())).bind(2, k.text).bind(3, k.session).bind(4, k.seq).bind(5, k.time_us);
@@ -66,7 +79,7 @@ Status KeyframeStore::put(const std::vector<Keyframe>& frames) {
 }
 
 Result<std::optional<Keyframe>> KeyframeStore::latest(int64_t session, int64_t at_most_seq) {
-    auto stmt = m_db.prepare("SELECT seq, time, cols, rows, state FROM keyframes WHERE session = ?1 AND seq <= ?2 "
+    auto stmt = m_db.prepare("SELECT seq, time, cols, rows, state, codec FROM keyframes WHERE session = ?1 AND seq <= ?2 "
                              "AND length(state) > 0 ORDER BY seq DESC LIMIT 1");
     if (!stmt) return stmt.error();
     stmt->bind(1, session).bind(2, at_most_seq);
@@ -76,6 +89,13 @@ Result<std::optional<Keyframe>> KeyframeStore::latest(int64_t session, int64_t a
     Keyframe k{.session = session, .seq = stmt->column_int(0), .time_us = stmt->column_int(1),
                .cols = static_cast<int>(stmt->column_int(2)), .rows = static_cast<int>(stmt->column_int(3)),
                .state = stmt->column_blob(4), .text = {}};
+    if (stmt->column_int(5) == 1) {
+        auto state = m_unzstd.decompress(k.state, k_max_state_bytes);
+        if (!state)
+            return Error{"keyframes: " + m_db.path() + ": keyframe " + std::to_string(k.seq) + " of session " +
+                         std::to_string(session) + " is damaged: " + state.error().message};
+        k.state = std::move(*state);
+    }
     return std::optional<Keyframe>(std::move(k));
 }
 

@@ -4,10 +4,11 @@
 // (keyframes.db, so that its writers never contend with the log's): it can be dropped
 // at any time and is rebuilt from the log. Each thread opens its own connection.
 //
-// On disk (PRAGMA user_version = 1):
-//   keyframes(session, seq, time, cols, rows, state BLOB, PRIMARY KEY(session, seq))
-//   -- the screen after event `seq` of `session`; state is Screen::snapshot() bytes, or
-//   -- empty for a moment indexed for search only (the end of a session)
+// On disk (PRAGMA user_version = 2):
+//   keyframes(session, seq, time, cols, rows, state BLOB, codec, PRIMARY KEY(session, seq))
+//   -- the screen after event `seq` of `session`; state is Screen::snapshot() bytes (codec
+//   -- 0) or a zstd frame of them (codec 1, version 2 on), or empty for a moment indexed
+//   -- for search only (the end of a session); latest() is the one reader of states
 //   screen_text USING fts5(text, session UNINDEXED, seq UNINDEXED, time UNINDEXED)
 //   -- rowid = the keyframe's rowid; the rendered text there: the lines that scrolled
 //   -- off since the previous keyframe, then the screen (for `tether grep`)
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "log/events.h"
+#include "log/zstd_codec.h"
 #include "base/result.h"
 #include "terminal/screen.h"
 #include "base/sqlite.h"
@@ -64,6 +66,8 @@ public:
 
 private:
     SqliteDb m_db;
+    ZstdCompressor m_zstd;
+    ZstdDecompressor m_unzstd;
 };
 
 // Decides when a screen that follows a session's output takes a keyframe. A snapshot

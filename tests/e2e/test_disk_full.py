@@ -15,6 +15,7 @@ directory); skipped otherwise.
 
 import json
 import os
+import random
 import subprocess
 import sys
 import time
@@ -29,10 +30,13 @@ LINES = 60000
 # Numbered lines, written as fast as the terminal takes them, with how far it got in a
 # file outside the state directory; then it waits for a key.
 AGENT = r"""
-import sys, time
+import random, sys, time
+ALPHABET = "".join(chr(c) for c in range(33, 123))
+def line(i):  # does not compress much: the log (zstd) must really fill the disk
+    return "".join(random.Random(i).choices(ALPHABET, k=90))
 out, progress, pace = sys.stdout, sys.argv[1], int(sys.argv[2])
 for i in range(%d):
-    out.write("%%06d %%s\n" %% (i, "x" * 90))
+    out.write("%%06d %%s\n" %% (i, line(i)))
     if pace and i %% pace == 0:
         out.flush()
         time.sleep(0.01)
@@ -44,7 +48,8 @@ out.flush()
 open(progress, "w").write("done")
 sys.stdin.read(1)
 """ % LINES
-EXPECTED = b"".join(b"%06d %s\r\n" % (i, b"x" * 90) for i in range(LINES)) + b"DONE\r\n"
+ALPHABET = "".join(chr(c) for c in range(33, 123))
+EXPECTED = b"".join(b"%06d %s\r\n" % (i, "".join(random.Random(i).choices(ALPHABET, k=90)).encode()) for i in range(LINES)) + b"DONE\r\n"
 
 
 def mount_tmpfs(path, size):

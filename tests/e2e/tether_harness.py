@@ -2,6 +2,8 @@
 state directory, speaks the framed protocol directly for bad-input tests, and waits
 with bounded timeouts. Stdlib only, so any python3 runs it."""
 
+import ctypes
+import ctypes.util
 import json
 import os
 import re
@@ -228,13 +230,55 @@ class Daemon:
         return p.returncode, out, err
 
     def events(self, where="1=1", params=()):
-        """Reads the event log directly (read-only, beside a live daemon: WAL allows it)."""
+        """Reads the event log directly (read-only, beside a live daemon: WAL allows it):
+        (seq, time, session, kind, payload) rows, payloads as appended (decompressed)."""
         db = sqlite3.connect("file:%s?mode=ro" % os.path.join(self.state_dir, "events.db"), uri=True)
         try:
-            return db.execute("SELECT seq, time, session, kind, payload FROM events WHERE %s ORDER BY seq" % where,
+            rows = db.execute("SELECT seq, time, session, kind, payload, codec FROM events WHERE %s ORDER BY seq" % where,
                               params).fetchall()
         finally:
             db.close()
+        return [(seq, t, session, kind, stored_payload(payload, codec)) for seq, t, session, kind, payload, codec in rows]
+
+
+_zstd = None
+
+
+def _libzstd():
+    global _zstd
+    if _zstd is None:
+        lib = ctypes.CDLL(ctypes.util.find_library("zstd") or "libzstd.so.1")
+        lib.ZSTD_getFrameContentSize.restype = ctypes.c_ulonglong
+        lib.ZSTD_getFrameContentSize.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
+        lib.ZSTD_decompress.restype = ctypes.c_size_t
+        lib.ZSTD_decompress.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t]
+        lib.ZSTD_isError.restype = ctypes.c_uint
+        lib.ZSTD_isError.argtypes = [ctypes.c_size_t]
+        _zstd = lib
+    return _zstd
+
+
+def stored_size(payload, codec):
+    """The size of a stored payload once decoded (events.codec: 0 as is, 1 a zstd frame)."""
+    if codec == 0:
+        return len(payload)
+    size = _libzstd().ZSTD_getFrameContentSize(bytes(payload), len(payload))
+    if codec != 1 or size >= 2**64 - 2:
+        raise ValueError("an event payload with codec %d that is not a zstd frame with its size" % codec)
+    return size
+
+
+def stored_payload(payload, codec):
+    """A payload as the daemon appended it, through libzstd as the daemon reads it."""
+    if codec == 0:
+        return payload
+    frame = bytes(payload)
+    size = stored_size(frame, codec)
+    out = ctypes.create_string_buffer(size)
+    n = _libzstd().ZSTD_decompress(out, size, frame, len(frame))
+    if _libzstd().ZSTD_isError(n) or n != size:
+        raise ValueError("a damaged zstd payload in the event log")
+    return out.raw[:n]
 
 
 def daemon_lock_pid(state_dir):
