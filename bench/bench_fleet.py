@@ -56,8 +56,6 @@ def main():
                 nats.stop()
 
     result = run_bench("bench_fleet", opt, body)
-    if result is None:
-        return 1
     (latency_fleet, latency_local), (per_turn, log_per_turn, output_per_turn) = result
 
     def line(name, xs):

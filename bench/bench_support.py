@@ -111,15 +111,15 @@ def require_executables(name, paths):
 
 def run_bench(name, opt, body):
     """Runs body(parent) in a fresh temporary directory that is removed afterwards, SIGTERM
-    unwinding like ^C so that every finally runs. Returns body's value, or None after
-    printing the BenchError that stopped it."""
+    unwinding like ^C so that every finally runs. Returns body's value; a BenchError is
+    printed and the benchmark exits 1."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     parent = tempfile.mkdtemp(prefix="tether-%s-" % name.replace("_", "-"), dir=opt.dir)
     try:
         return body(parent)
     except BenchError as e:
         print("%s: %s" % (name, e), file=sys.stderr)
-        return None
+        sys.exit(1)
     finally:
         shutil.rmtree(parent, ignore_errors=True)
 

@@ -15,16 +15,9 @@ using namespace tether;
 namespace {
 
 std::vector<Transition> transitions() {
-    Transition perm;
-    perm.session_id = 1;
-    perm.session_name = "api";
-    perm.cwd = "/home/u/src/api";
-    perm.agent = "claude";
-    perm.from = "running";
-    perm.to = "needs_permission";
-    perm.previous_us = 90'000'000;
-    perm.tool = "Bash";
-    perm.tool_input = {{"command", "rm -rf build && make test"}};
+    Transition perm{.session_id = 1, .session_name = "api", .cwd = "/home/u/src/api", .agent = "claude", .from = "running",
+                    .to = "needs_permission", .previous_us = 90'000'000, .tool = "Bash",
+                    .tool_input = {{"command", "rm -rf build && make test"}}};
     Transition idle = perm;
     idle.from = "running";
     idle.to = "idle";

@@ -56,24 +56,12 @@ PluginHostOptions options_for_tests() {
 
 // The message every test sends; the idempotency key and attempt travel beside it.
 Notification sample() {
-    Notification m;
-    m.time_ms = 1700000000123;
-    m.rule = "ask-me";
-    m.session = 17;
-    m.session_name = "refactor";
-    m.agent = "claude";
-    m.from = "working";
-    m.to = "waiting_permission";
-    m.kind = "permission";
-    m.title = "Claude wants to run Bash";
-    m.body = "rm -rf build \"quoted\"\nsecond line";
-    m.tool = "Bash";
-    m.tool_input = {{"command", "rm -rf build"}};
-    m.cwd = "/home/u/src";
-    m.message = "Claude needs your permission to use Bash";
-    m.options = {{"sound", "bell.oga"}, {"volume", "70"}};
-    m.permission_request = 1234;
-    return m;
+    return Notification{.rule = "ask-me", .kind = "permission", .title = "Claude wants to run Bash",
+                        .body = "rm -rf build \"quoted\"\nsecond line", .session = 17, .session_name = "refactor",
+                        .agent = "claude", .cwd = "/home/u/src", .from = "working", .to = "waiting_permission",
+                        .tool = "Bash", .tool_input = {{"command", "rm -rf build"}},
+                        .message = "Claude needs your permission to use Bash", .time_ms = 1700000000123,
+                        .options = {{"sound", "bell.oga"}, {"volume", "70"}}, .permission_request = 1234};
 }
 constexpr uint32_t k_attempt = 3;
 

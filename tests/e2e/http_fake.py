@@ -47,3 +47,16 @@ class LoopbackHTTPServer:
     def close(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+class FakeService:
+    """The base of a test's fake web service: serve(method, path, headers, body) answers
+    with a Reply, under self.lock for what it records; `port` is where it listens."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.server = LoopbackHTTPServer(self.serve)
+        self.port = self.server.port
+
+    def serve(self, method, path, headers, body):
+        raise NotImplementedError

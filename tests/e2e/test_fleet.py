@@ -12,26 +12,23 @@ webhook notification per transition of b, exactly once, across restarts of a."""
 import json
 import os
 import signal
-import threading
 import time
 
-from http_fake import LoopbackHTTPServer, Reply
+from http_fake import FakeService, Reply
 
 from tether_harness import (PLUGIN_DIR, Daemon, FAKE_CLAUDE, FLEET_KINDS, KIND, NatsServer, check, fleet_config, nats_publish,
                             wait_for)
 
 
 
-class Sink:
+class Sink(FakeService):
     """A webhook receiver on 127.0.0.1 that records every notification."""
 
     def __init__(self):
-        self.lock = threading.Lock()
         self.docs = []
-        self.server = LoopbackHTTPServer(self.handle)
-        self.port = self.server.port
+        super().__init__()
 
-    def handle(self, method, path, headers, body):
+    def serve(self, method, path, headers, body):
         with self.lock:
             self.docs.append((headers.get("Idempotency-Key"), json.loads(body)))
         return Reply(200)

@@ -10,11 +10,9 @@ pending, rules test, config check, the reload's error)."""
 
 import json
 import os
-import socket
-import threading
 
-from http_fake import LoopbackHTTPServer, Reply
-from tether_harness import BIN_DIR, Daemon, FAKE_CLAUDE, KIND, check, fail, wait_for
+from http_fake import FakeService, Reply
+from tether_harness import BIN_DIR, Daemon, FAKE_CLAUDE, KIND, check, fail, free_port, wait_for
 
 PLUGIN_DIR = os.path.abspath(os.path.join(BIN_DIR, "..", "lib", "tether", "plugins"))
 SECRETS = {
@@ -27,15 +25,13 @@ SECRETS = {
 }
 
 
-class Fakes:
+class Fakes(FakeService):
     """One loopback server for the webhook sink and Slack's API and webhook; each answers
     with an error that quotes the secret it was given, then accepts."""
 
     def __init__(self):
-        self.lock = threading.Lock()
         self.seen = []
-        self.server = LoopbackHTTPServer(self.serve)
-        self.port = self.server.port
+        super().__init__()
 
     def serve(self, method, path, headers, body):
         with self.lock:
@@ -57,14 +53,6 @@ class Fakes:
             return len(self.seen)
 
 
-def refused_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 fakes = Fakes()
 with Daemon() as d:
     token_file = os.path.join(d.root, "slack-token")
@@ -78,7 +66,7 @@ with Daemon() as d:
         f.write("http://127.0.0.1:%d/hook/%s\n" % (fakes.port, SECRETS["webhook URL token"]))
     os.chmod(url_file, 0o600)
     daemon_env["E2E_AUTH"] = "Bearer " + SECRETS["authorization header"]
-    daemon_env["E2E_DEAD_URL"] = "http://127.0.0.1:%d/never/%s" % (refused_port(), SECRETS["refused URL token"])
+    daemon_env["E2E_DEAD_URL"] = "http://127.0.0.1:%d/never/%s" % (free_port(), SECRETS["refused URL token"])
     daemon_env["E2E_SLACK_WEBHOOK"] = "http://127.0.0.1:%d/services/T1/B1/%s" % (fakes.port, SECRETS["slack webhook path"])
     config = os.path.join(d.root, "config.yaml")
     body = """

@@ -9,23 +9,20 @@ webhook URL appear nowhere in the event log or the daemon's log."""
 
 import json
 import os
-import threading
 import time
 
-from http_fake import LoopbackHTTPServer, Reply
+from http_fake import FakeService, Reply
 from tether_harness import Daemon, FAKE_CLAUDE, KIND, PLUGIN_DIR, check, wait_for
 
 TOKEN = "xoxb-e2e-TOKEN-41c7d2"
 WEBHOOK_PATH = "/services/T0E2E/B0E2E/WEBHOOKSECRET93"
 
 
-class FakeSlack:
+class FakeSlack(FakeService):
     def __init__(self):
-        self.lock = threading.Lock()
         self.api = []       # every chat.postMessage: (status, error, body, problems)
         self.webhook = []   # every webhook POST: (status, body)
-        self.server = LoopbackHTTPServer(self.serve)
-        self.port = self.server.port
+        super().__init__()
 
     def serve(self, method, path, headers, body):
         status, extra, answer = self.handle(path, headers, json.loads(body))
