@@ -9,9 +9,6 @@ namespace tether {
 
 namespace {
 
-// Far above any chunk the daemon writes (64 KiB): a larger size in a frame is damage.
-constexpr size_t k_max_payload_bytes = size_t{64} << 20;
-
 constexpr const char* k_schema_v1 = R"sql(
 CREATE TABLE IF NOT EXISTS events(
     seq INTEGER PRIMARY KEY,
@@ -120,10 +117,10 @@ Result<std::optional<Event>> EventCursor::next() {
     int64_t codec = m_stmt.column_int(5);
     if (codec == 1) {
         if (!m_zstd) m_zstd = std::make_unique<ZstdDecompressor>();
-        auto raw = m_zstd->decompress(ev.payload, k_max_payload_bytes);
+        auto raw = m_zstd->decompress(ev.payload, EventLog::k_max_payload_bytes);
         if (!raw)
-            return Error{"event log: event " + std::to_string(ev.seq) + " has a damaged compressed payload: " +
-                         raw.error().message};
+            return with_damage_hint(Error{m_path + ": event " + std::to_string(ev.seq) +
+                                          " has a damaged compressed payload (" + raw.error().message + ")"});
         ev.payload = std::move(*raw);
     } else if (codec != 0) {
         return Error{"event log: event " + std::to_string(ev.seq) + " has payload codec " + std::to_string(codec) +
@@ -272,7 +269,7 @@ Result<EventCursor> EventLog::read(const EventQuery& q) {
     else
         stmt->bind_null(1);
     stmt->bind(2, q.from_seq).bind(3, q.to_seq).bind(4, q.from_time_us).bind(5, q.to_time_us);
-    return EventCursor(std::move(*stmt));
+    return EventCursor(std::move(*stmt), m_db.path());
 }
 
 }  // namespace tether

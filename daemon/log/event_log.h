@@ -45,7 +45,7 @@ struct EventQuery {
 // outlive the EventLog it came from.
 class EventCursor {
 public:
-    explicit EventCursor(SqliteStmt stmt) : m_stmt(std::move(stmt)) {}
+    EventCursor(SqliteStmt stmt, std::string path) : m_stmt(std::move(stmt)), m_path(std::move(path)) {}
     // nullopt at the end; an Error (naming the file) for a damaged database. The one
     // place that reads events back: payloads come out as they were appended, whatever
     // their codec (every reader of output, export, replay, seek, grep, the screen
@@ -54,6 +54,7 @@ public:
 
 private:
     SqliteStmt m_stmt;
+    std::string m_path;  // of the database, for errors
     std::unique_ptr<ZstdDecompressor> m_zstd;  // made on the first compressed payload
 };
 
@@ -62,6 +63,8 @@ public:
     static constexpr int k_schema_version = 5;
     // OutputChunk payloads from this size on are stored compressed (when that is smaller).
     static constexpr size_t k_compress_from_bytes = 128;
+    // What a stored payload may decompress to at most (a damaged frame claims anything).
+    static constexpr size_t k_max_payload_bytes = size_t{64} << 20;
 
     // Creates the database when missing, migrates an older schema, refuses a newer one.
     static Result<std::unique_ptr<EventLog>> open(const std::string& path);

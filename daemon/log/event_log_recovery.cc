@@ -6,6 +6,7 @@
 
 #include "base/sqlite.h"
 #include "log/event_log.h"
+#include "log/zstd_codec.h"
 
 namespace tether {
 
@@ -26,8 +27,11 @@ bool has_codec(SqliteDb& db) {
     return static_cast<bool>(q);
 }
 
-// From `after` on, the rows that read, up to the first damage; error set at damage.
+// From `after` on, the rows that read, up to the first damage; error set at damage. A
+// compressed payload that does not decompress is damage too (a page overwritten inside
+// the blob reads back without SQLite noticing).
 std::vector<Row> read_run(SqliteDb& db, int64_t after, size_t max, std::string& error) {
+    ZstdDecompressor zstd;
     std::vector<Row> rows;
     auto q = db.prepare(std::string("SELECT seq, time, session, kind, payload, ") + (has_codec(db) ? "coalesce(codec, 0)" : "0") +
                         " FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2");
@@ -43,7 +47,14 @@ std::vector<Row> read_run(SqliteDb& db, int64_t after, size_t max, std::string& 
             break;
         }
         if (!*more) break;
-        rows.push_back({q->column_int(0), q->column_int(1), q->column_int(2), q->column_int(3), q->column_blob(4), q->column_int(5)});
+        Row row{q->column_int(0), q->column_int(1), q->column_int(2), q->column_int(3), q->column_blob(4), q->column_int(5)};
+        if (row.codec == 1) {
+            if (auto raw = zstd.decompress(row.payload, EventLog::k_max_payload_bytes); !raw) {
+                error = "event " + std::to_string(row.seq) + " has a damaged compressed payload (" + raw.error().message + ")";
+                break;
+            }
+        }
+        rows.push_back(std::move(row));
     }
     return rows;
 }
@@ -101,7 +112,8 @@ Status write_rows(SqliteDb& out, const std::vector<Row>& rows) {
 }  // namespace
 
 bool is_damage_error(const Error& e) {
-    return e.message.find("malformed") != std::string::npos || e.message.find("not a database") != std::string::npos;
+    return e.message.find("malformed") != std::string::npos || e.message.find("not a database") != std::string::npos ||
+           e.message.find("damaged compressed payload") != std::string::npos;
 }
 
 Error with_damage_hint(Error e) {

@@ -103,3 +103,32 @@ TEST_CASE("a file that is not a database is refused by name, and damage errors s
     CHECK(hinted.message.find(dir.file("events.db")) != std::string::npos);
     CHECK(hinted.message.find("tether admin recover") != std::string::npos);
 }
+
+TEST_CASE("a compressed payload damaged inside its blob is skipped alone, the rest kept") {
+    TempDir dir;
+    std::string path = dir.file("events.db");
+    {
+        auto log = EventLog::open(path);
+        REQUIRE(log);
+        // Repetitive output, so that each chunk is stored as a zstd frame.
+        for (int i = 1; i <= 50; ++i) {
+            std::string line = "event " + std::to_string(i) + " ";
+            for (int k = 0; k < 100; ++k) line += "compiling module_" + std::to_string(k) + "\r\n";
+            (*log)->append(make_bytes_event(1, EventKind::OutputChunk, line));
+        }
+        REQUIRE((*log)->commit());
+        REQUIRE((*log)->db().query_int("SELECT count(*) FROM events WHERE codec = 1").value() == 50);
+        // What SQLite cannot see: the frame's bytes overwritten, the row's format intact.
+        REQUIRE((*log)->db().exec(
+            "UPDATE events SET payload = CAST(substr(payload, 1, 8) || zeroblob(length(payload) - 8) AS BLOB) WHERE seq = 20"));
+    }
+    auto report = recover_event_log(path, dir.file("fresh.db"));
+    REQUIRE(report);
+    CHECK(report->events == 49);
+    REQUIRE(report->skipped.size() == 1);
+    CHECK(report->skipped[0] == std::pair<int64_t, int64_t>{20, 20});
+    CHECK(report->first_error.find("event 20") != std::string::npos);
+    auto kept = all_events(dir.file("fresh.db"));
+    CHECK(kept.size() == 49);
+    check_intact(kept);
+}

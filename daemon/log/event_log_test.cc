@@ -338,6 +338,8 @@ TEST_CASE("a damaged compressed payload is an error naming the event, not a cras
     auto ev = cursor->next();
     REQUIRE_FALSE(ev);
     CHECK(ev.error().message.find("event 1 ") != std::string::npos);
+    CHECK(ev.error().message.find(dir.file("events.db")) != std::string::npos);
+    CHECK(ev.error().message.find("tether admin recover") != std::string::npos);
 }
 
 TEST_CASE("checkpoints run on their own thread and the WAL starts over behind them") {
