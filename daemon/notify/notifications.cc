@@ -5,6 +5,7 @@
 
 #include "state/agent_state.h"
 #include "base/log.h"
+#include "notifier_abi.h"
 #include "wire/protocol.h"
 
 namespace tether {
@@ -23,10 +24,13 @@ Notifications::Notifications(EventLoop& loop, Store& store, Hooks& hooks, Plugin
                              std::function<bool(int64_t)> attached, OutboxOptions outbox)
     : m_loop(loop), m_store(store), m_hooks(hooks), m_plugins(plugins), m_attached(std::move(attached)),
       m_outbox(loop, store,
-               [this](const std::string& n, const nlohmann::json& m, int64_t key, int attempt, Outbox::SendDone done) {
-                   send(n, m, key, attempt, std::move(done));
-               },
-               outbox) {
+               [this](const std::string& n, const nlohmann::json& m, int64_t key, int attempt, bool maybe_delivered,
+                      Outbox::SendDone done) { send(n, m, key, attempt, maybe_delivered, std::move(done)); },
+               outbox),
+      m_updates(store, m_outbox, [this](const std::string& notifier) {
+          auto it = m_instances.find(notifier);
+          return it != m_instances.end() && m_plugins.takes_updates(it->second);
+      }) {
     store.add_listener([this](const Event& ev) { on_committed(ev); });
     hooks.set_policy([this](const SessionRow& row, const nlohmann::json& payload) { return decide(row, payload); });
     plugins.on_event([this](const PluginEvent& e) {
@@ -34,9 +38,11 @@ Notifications::Notifications(EventLoop& loop, Store& store, Hooks& hooks, Plugin
                                        {{"notifier", e.label}, {"plugin", e.plugin}, {"code", e.code}, {"text", e.text}}));
     });
     plugins.on_decision([this](const PluginDecision& d) { on_plugin_decision(d); });
+    plugins.on_answer([this](const PluginAnswer& a) { return on_plugin_answer(a); });
 }
 
 Notifications::~Notifications() {
+    m_plugins.on_answer(nullptr);
     m_plugins.on_decision(nullptr);
     m_hooks.set_policy(nullptr);
     m_plugins.on_event(nullptr);
@@ -81,6 +87,7 @@ Result<size_t> Notifications::resume() {
     }
     for (auto [seq, session] : open)
         m_store.append(make_json_event(session, EventKind::EscalationCancelled, {{"escalation", seq}, {"reason", "daemon restarted"}}));
+    if (auto s = m_updates.load(); !s) return s.error();
     return m_outbox.resume();
 }
 
@@ -102,17 +109,41 @@ std::optional<PermissionDecision> Notifications::decide(const SessionRow& row, c
             if (rule == m_rules.rules.end() || rule->when.tool.empty()) return std::nullopt;
         }
         for (const auto& a : v.actions)
-            if (a.kind == ActionKind::answer) return PermissionDecision{a.decision, a.message, "rule:" + a.rule, false};
+            if (a.kind == ActionKind::answer) return PermissionDecision{a.decision, a.message, "rule:" + a.rule, false, ""};
     }
     return std::nullopt;
 }
 
 void Notifications::on_plugin_decision(const PluginDecision& d) {
     const char* verb = d.allow ? "approve" : "deny";
-    auto s = m_hooks.decide(d.request, {d.allow ? "allow" : "deny", d.message, "notifier:" + d.label, false});
+    auto s = m_hooks.decide(d.request, {d.allow ? "allow" : "deny", d.message, "notifier:" + d.label, false, d.label});
     // A click on a notification whose request was answered meanwhile: nothing to do.
     if (!s) log_info("notifier " + d.label + ": " + verb + " ignored: " + s.error().message);
     else log_info("notifier " + d.label + ": " + verb + " request " + std::to_string(d.request));
+}
+
+AnswerOutcome Notifications::on_plugin_answer(const PluginAnswer& a) {
+    const char* verb = a.allow ? "approve" : "deny";
+    std::string r = "request " + std::to_string(a.request);
+    std::string by = a.plugin + ":" + a.who;
+    // A button names its session too: a request number of another session (a log that was
+    // reset, a message from elsewhere) must not decide anything.
+    if (auto entry = m_hooks.pending_entry(a.request); entry && !a.session_id.empty()) {
+        std::string session = std::to_string(entry->value("session", int64_t{0}));
+        if (session != a.session_id) {
+            log_warn("notifier " + a.label + ": " + verb + " by " + by + " refused: " + r + " is session " + session +
+                     "'s, the message was session " + a.session_id + "'s");
+            return {NOTIFIER_ANSWER_NOT_PENDING, r + " belongs to another session: nothing was decided"};
+        }
+    }
+    auto s = m_hooks.decide(a.request, {a.allow ? "allow" : "deny", a.message, by, a.always, a.label});
+    if (!s) {
+        log_info("notifier " + a.label + ": " + verb + " by " + by + " ignored: " + s.error().message);
+        return {NOTIFIER_ANSWER_NOT_PENDING, s.error().message};
+    }
+    log_info("notifier " + a.label + ": " + verb + (a.always ? " (always)" : "") + " request " + std::to_string(a.request) +
+             " by " + by);
+    return {NOTIFIER_ANSWER_DECIDED, r + ": " + (a.allow ? (a.always ? "allowed, always" : "allowed") : "denied") + " by " + by};
 }
 
 std::vector<RuleVerdict> Notifications::dry_run(const Transition& t) const {
@@ -227,9 +258,13 @@ nlohmann::json Notifications::message_for(const Transition& t, const RuleAction&
                      {"cwd", t.cwd},             {"time_ms", cause.time_us / 1000}, {"rule_options", rule_options(a.rule)}};
     // The request a notifier's Approve/Deny answers: the one the PermissionRequest hook
     // that caused this transition raised, if it still waits.
-    if (kind == "permission")
-        if (int64_t request = m_hooks.pending_request_for_hook(cause.json().value("cause", int64_t{0})))
+    // A question the agent asks through a permission request (AskUserQuestion) gets the
+    // same buttons.
+    if (kind == "permission" || kind == "question")
+        if (int64_t request = m_hooks.pending_request_for_hook(cause.json().value("cause", int64_t{0}))) {
             m["permission_request"] = request;
+            if (auto offer = m_hooks.always_offer(request); !offer.is_null()) m["always"] = offer;
+        }
     return m;
 }
 
@@ -250,11 +285,12 @@ nlohmann::json Notifications::message_to(nlohmann::json message, const std::stri
     return message;
 }
 
-void Notifications::send(const std::string& notifier, const nlohmann::json& m, int64_t key, int attempt, Outbox::SendDone done) {
+void Notifications::send(const std::string& notifier, const nlohmann::json& m, int64_t key, int attempt, bool maybe_delivered,
+                         Outbox::SendDone done) {
     auto it = m_instances.find(notifier);
     if (it == m_instances.end()) {
         // The notifier left the configuration: nothing can deliver this any more.
-        done(false, false, "notifier " + notifier + " is not configured");
+        done(false, false, "notifier " + notifier + " is not configured", "");
         return;
     }
     NotifierMessage msg;
@@ -279,7 +315,20 @@ void Notifications::send(const std::string& notifier, const nlohmann::json& m, i
         for (const auto& [k, v] : options->items())
             if (v.is_string()) msg.rule_options.emplace_back(k, v.get<std::string>());
     msg.permission_request = m.value("permission_request", int64_t{0});
-    m_plugins.deliver(it->second, std::move(msg), [done = std::move(done)](DeliveryResult r) { done(r.ok(), r.retryable(), r.error); });
+    if (auto offer = m.find("always"); offer != m.end() && !offer->is_null()) msg.always_json = dump_json(*offer);
+    msg.session_receipt = m_updates.session_receipt(notifier, m.value("session", int64_t{0}));
+    msg.maybe_delivered = maybe_delivered;
+    if (auto u = m.find("update"); u != m.end() && u->is_object()) {
+        msg.is_update = true;
+        msg.update_receipt = u->value("receipt", "");
+        msg.decision = u->value("decision", "");
+        msg.decided_by = u->value("by", "");
+        msg.decision_message = u->value("message", "");
+        msg.decided_time_ms = u->value("time_ms", int64_t{0});
+        msg.decided_always = u->value("always", false);
+    }
+    m_plugins.deliver(it->second, std::move(msg),
+                      [done = std::move(done)](DeliveryResult r) { done(r.ok(), r.retryable(), r.error, r.receipt); });
 }
 
 }  // namespace tether

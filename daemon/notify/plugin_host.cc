@@ -7,11 +7,15 @@
 
 #include <atomic>
 #include <cctype>
+#include <condition_variable>
+#include <set>
+#include <thread>
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <boost/dll/shared_library.hpp>
 #include <chrono>
 #include <cstddef>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <filesystem>
 #include <mutex>
@@ -34,6 +38,22 @@ namespace {
 constexpr const char* k_entry_symbol = "notifier_plugin_entry";
 // The part of notifier_plugin that ABI 1.0 defines; later minors only append.
 constexpr size_t k_plugin_size_1_0 = offsetof(notifier_plugin, destroy) + sizeof(void*);
+
+// Into a plugin's buffer, truncated and always terminated (the ABI's error convention).
+void put_text(char* buf, size_t len, const std::string& text) {
+    if (!buf || len == 0) return;
+    size_t n = std::min(text.size(), len - 1);
+    std::memcpy(buf, text.data(), n);
+    buf[n] = '\0';
+}
+
+// notifier_answer.who becomes part of PermissionDecided's "by": a plain token only.
+bool valid_who(const char* who) {
+    if (!who || !*who || std::strlen(who) > 64) return false;
+    for (const char* c = who; *c; ++c)
+        if (!(std::isalnum(static_cast<unsigned char>(*c)) || std::strchr("-_.@", *c))) return false;
+    return true;
+}
 
 std::string abi_text(uint32_t major, uint32_t minor) {
     return std::to_string(major) + "." + std::to_string(minor);
@@ -98,6 +118,25 @@ struct PluginHost::Library {
     std::string path;
 };
 
+// One notifier_host.answer waiting for the loop's verdict. Shared by the waiting plugin
+// thread and the closure on the loop, so neither outlives what it touches.
+struct AnswerSlot {
+    std::mutex mutex;
+    std::condition_variable cv;
+    bool done = false;
+    AnswerOutcome outcome;
+
+    void finish(AnswerOutcome o) {
+        {
+            std::lock_guard lock(mutex);
+            if (done) return;
+            done = true;
+            outcome = std::move(o);
+        }
+        cv.notify_all();
+    }
+};
+
 // One created plugin instance. Owned by the host's table and by every job on it, so the
 // plugin's destroy runs after the last send on it returns, whichever thread that is on.
 struct PluginHost::Instance {
@@ -110,8 +149,27 @@ struct PluginHost::Instance {
     std::weak_ptr<Mailbox> mailbox;  // for host.event; the host may be gone
     PluginHost* owner = nullptr;     // dereferenced only on the loop thread, via the mailbox
     std::atomic<int> overdue{0};
+    bool takes_updates = false;  // ABI 1.2 update, declared and set
+    long answer_wait_ms = 5000;
+    std::thread::id loop_thread;
+    std::mutex answers_mutex;  // guards what follows
+    bool closing = false;
+    std::set<std::shared_ptr<AnswerSlot>> answers;  // waiting in host_answer
+
+    // Wakes every answer still waiting: the plugin's destroy may join the thread that waits.
+    void close_answers() {
+        std::set<std::shared_ptr<AnswerSlot>> waiting;
+        {
+            std::lock_guard lock(answers_mutex);
+            closing = true;
+            waiting.swap(answers);
+        }
+        for (auto& slot : waiting)
+            slot->finish({NOTIFIER_ANSWER_UNCONFIRMED, "tether is stopping or reloading this notifier; the answer may not have been applied"});
+    }
 
     ~Instance() {
+        close_answers();
         if (self) library->plugin->destroy(self);
     }
 };
@@ -132,11 +190,12 @@ struct PluginHost::Mailbox {
     event* ev = nullptr;  // null once the host is gone
     std::vector<std::function<void()>> ready;
 
-    void post(std::function<void()> fn) {
+    bool post(std::function<void()> fn) {
         std::lock_guard lock(mutex);
-        if (!ev) return;
+        if (!ev) return false;
         ready.push_back(std::move(fn));
         event_active(ev, EV_TIMEOUT, 0);
+        return true;
     }
 };
 
@@ -152,7 +211,8 @@ void PluginHost::host_log(void* ctx, int level, const char* text) {
 }
 
 PluginHost::PluginHost(EventLoop& loop, PluginHostOptions options)
-    : m_loop(loop), m_options(std::move(options)), m_mailbox(std::make_shared<Mailbox>()) {
+    : m_loop(loop), m_options(std::move(options)), m_mailbox(std::make_shared<Mailbox>()),
+      m_loop_thread(std::this_thread::get_id()) {
     m_mailbox->ev = event_new(m_loop.base(), -1, 0, &PluginHost::mailbox_cb, this);
     if (!m_mailbox->ev) TETHER_BUG("event_new failed");
     m_pool = std::make_unique<DeadlinePool>(m_options.threads > 0 ? m_options.threads : 1);
@@ -219,6 +279,60 @@ int PluginHost::host_decide(void* ctx, int64_t request, int decision, const char
         return 0;
     } catch (...) {
         return -1;
+    }
+}
+
+int PluginHost::host_answer(void* ctx, const notifier_answer* a, char* reason, size_t reasonlen) {
+    try {
+        auto* inst = static_cast<Instance*>(ctx);
+        auto refuse = [&](int status, const std::string& why) {
+            put_text(reason, reasonlen, why);
+            return status;
+        };
+        if (!a || !NOTIFIER_HAS_FIELD(a, notifier_answer, who)) return refuse(NOTIFIER_ANSWER_INVALID, "answer: a notifier_answer of ABI 1.2 is needed");
+        if (a->request <= 0 || (a->decision != NOTIFIER_DECISION_ALLOW && a->decision != NOTIFIER_DECISION_DENY))
+            return refuse(NOTIFIER_ANSWER_INVALID, "answer: bad request number or decision");
+        if (!valid_who(a->who)) return refuse(NOTIFIER_ANSWER_INVALID, "answer: who must be 1-64 letters, digits or -_.@");
+        if (std::this_thread::get_id() == inst->loop_thread)
+            return refuse(NOTIFIER_ANSWER_INVALID, "answer: called on the host's main thread (create or destroy)");
+        PluginAnswer pa{inst->id, inst->label, inst->library->plugin->name, a->request,
+                        a->decision == NOTIFIER_DECISION_ALLOW, a->always != 0 && a->decision == NOTIFIER_DECISION_ALLOW,
+                        a->message ? a->message : "", a->who,
+                        NOTIFIER_HAS_FIELD(a, notifier_answer, session_id) && a->session_id ? a->session_id : ""};
+        auto slot = std::make_shared<AnswerSlot>();
+        {
+            std::lock_guard lock(inst->answers_mutex);
+            if (inst->closing) return refuse(NOTIFIER_ANSWER_UNCONFIRMED, "tether is stopping or reloading this notifier");
+            inst->answers.insert(slot);
+        }
+        auto mailbox = inst->mailbox.lock();
+        PluginHost* owner = inst->owner;
+        bool posted = mailbox && mailbox->post([owner, pa = std::move(pa), slot] {
+            AnswerOutcome out{NOTIFIER_ANSWER_NOT_PENDING, "nothing in this tether takes answers"};
+            try {
+                if (owner->m_on_answer) out = owner->m_on_answer(pa);
+            } catch (const std::exception& e) {
+                out = {NOTIFIER_ANSWER_NOT_PENDING, std::string("tether failed to apply the answer: ") + e.what()};
+            }
+            slot->finish(std::move(out));
+        });
+        if (!posted) slot->finish({NOTIFIER_ANSWER_UNCONFIRMED, "tether is stopping; the answer was not applied"});
+        AnswerOutcome out;
+        {
+            std::unique_lock lock(slot->mutex);
+            if (!slot->cv.wait_for(lock, std::chrono::milliseconds(inst->answer_wait_ms), [&] { return slot->done; }))
+                out = {NOTIFIER_ANSWER_UNCONFIRMED, "tether has not confirmed the answer yet; the message will show the outcome"};
+            else
+                out = slot->outcome;
+        }
+        {
+            std::lock_guard lock(inst->answers_mutex);
+            inst->answers.erase(slot);
+        }
+        return refuse(out.status, out.reason);
+    } catch (...) {
+        put_text(reason, reasonlen, "answer: out of memory");
+        return NOTIFIER_ANSWER_INVALID;
     }
 }
 
@@ -299,8 +413,12 @@ Result<PluginHost::InstanceId> PluginHost::create(const std::string& plugin, con
     inst->timeout_ms = timeout_ms > 0 ? timeout_ms : m_options.send_timeout_ms;
     inst->mailbox = m_mailbox;
     inst->owner = this;
+    inst->loop_thread = m_loop_thread;
+    inst->answer_wait_ms = m_options.answer_wait_ms;
+    const notifier_plugin* p = (*lib)->plugin;
+    inst->takes_updates = p->abi_minor >= 2 && NOTIFIER_HAS_FIELD(p, notifier_plugin, update) && p->update;
     inst->host = notifier_host{NOTIFIER_ABI_MAJOR, NOTIFIER_ABI_MINOR, sizeof(notifier_host), inst.get(),
-                               &host_log, &host_event, &host_decide};
+                               &host_log, &host_event, &host_decide, &host_answer};
 
     std::vector<notifier_kv> kv;
     kv.reserve(options.size());
@@ -316,11 +434,17 @@ Result<PluginHost::InstanceId> PluginHost::create(const std::string& plugin, con
 
 void PluginHost::destroy(InstanceId id) { m_instances.erase(id); }
 
+bool PluginHost::takes_updates(InstanceId id) const {
+    auto it = m_instances.find(id);
+    return it != m_instances.end() && it->second->takes_updates;
+}
+
 size_t PluginHost::overdue_sends() const { return m_pool->abandoned_running(); }
 
 namespace {
 
-// On a worker thread: one call of the plugin's send, with the message borrowed from job.
+// On a worker thread: one call of the plugin's send (or update), with the message
+// borrowed from job.
 DeliveryResult call_send(const notifier_plugin& plugin, void* self, const NotifierMessage& m) {
     std::string payload = m.json_payload.empty() ? to_json(m).dump() : m.json_payload;
     std::vector<notifier_kv> kv;
@@ -349,15 +473,31 @@ DeliveryResult call_send(const notifier_plugin& plugin, void* self, const Notifi
     msg.rule_options = kv.data();
     msg.rule_options_len = kv.size();
     msg.permission_request = m.permission_request;
+    msg.always_json = m.always_json.c_str();
+    msg.session_receipt = m.session_receipt.c_str();
+    msg.maybe_delivered = m.maybe_delivered ? 1 : 0;
+    char receipt[NOTIFIER_RECEIPT_MAX] = "";
+    msg.receipt = receipt;
+    msg.receipt_size = sizeof receipt;
+    msg.update_receipt = m.update_receipt.c_str();
+    msg.decision = m.decision.c_str();
+    msg.decided_by = m.decided_by.c_str();
+    msg.decision_message = m.decision_message.c_str();
+    msg.decided_time_ms = m.decided_time_ms;
+    msg.decided_always = m.decided_always ? 1 : 0;
 
     char err[NOTIFIER_ERROR_MAX] = "";
     auto start = std::chrono::steady_clock::now();
-    int rc = plugin.send(self, &msg, err, sizeof err);
+    int rc = m.is_update ? plugin.update(self, &msg, err, sizeof err) : plugin.send(self, &msg, err, sizeof err);
     err[sizeof err - 1] = '\0';
+    receipt[sizeof receipt - 1] = '\0';
     DeliveryResult r;
     r.elapsed_ms = ms_since(start);
     switch (rc) {
-    case NOTIFIER_OK: r.status = DeliveryResult::Status::Ok; return r;
+    case NOTIFIER_OK:
+        r.status = DeliveryResult::Status::Ok;
+        r.receipt = receipt;
+        return r;
     case NOTIFIER_RETRY: r.status = DeliveryResult::Status::Retry; break;
     case NOTIFIER_FAIL: r.status = DeliveryResult::Status::Fail; break;
     default:
@@ -375,15 +515,19 @@ void PluginHost::deliver(InstanceId id, Message message, Done done) {
     auto it = m_instances.find(id);
     if (it == m_instances.end()) {
         post([done = std::move(done), id] {
-            done({DeliveryResult::Status::Fail, "no notifier instance " + std::to_string(id), 0});
+            done({DeliveryResult::Status::Fail, "no notifier instance " + std::to_string(id), 0, ""});
         });
         return;
     }
     std::shared_ptr<Instance> inst = it->second;
+    if (message.is_update && !inst->takes_updates) {
+        post([done = std::move(done)] { done({DeliveryResult::Status::Ok, "", 0, ""}); });
+        return;
+    }
     if (int overdue = inst->overdue.load(); overdue >= m_options.max_overdue_sends) {
         post([done = std::move(done), overdue] {
             done({DeliveryResult::Status::Retry,
-                  std::to_string(overdue) + " earlier sends are still running past their timeout", 0});
+                  std::to_string(overdue) + " earlier sends are still running past their timeout", 0, ""});
         });
         return;
     }
@@ -396,7 +540,7 @@ void PluginHost::deliver(InstanceId id, Message message, Done done) {
         try {
             job->result = call_send(*in.library->plugin, in.self, job->message);
         } catch (const std::exception& e) {  // bad_alloc building the message
-            job->result = {DeliveryResult::Status::Retry, std::string("send not attempted: ") + e.what(), 0};
+            job->result = {DeliveryResult::Status::Retry, std::string("send not attempted: ") + e.what(), 0, ""};
         }
         if (job->finished.exchange(true)) --in.overdue;  // it had been declared overdue
     };
@@ -408,7 +552,7 @@ void PluginHost::deliver(InstanceId id, Message message, Done done) {
             r = std::move(job->result);
         } else {
             if (!job->finished.exchange(true)) ++job->instance->overdue;
-            r = {DeliveryResult::Status::Retry, "timed out after " + std::to_string(timeout) + " ms", timeout};
+            r = {DeliveryResult::Status::Retry, "timed out after " + std::to_string(timeout) + " ms", timeout, ""};
             log_warn("notifier " + job->instance->label + ": send " + job->message.idempotency_key + " " + r.error);
         }
         if (auto mb = mailbox.lock()) mb->post([done, r = std::move(r)] { done(r); });

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -19,6 +20,7 @@
 #include "base/result.h"
 
 struct event;
+struct notifier_answer;
 
 namespace tether {
 
@@ -49,6 +51,15 @@ struct NotifierMessage {
     std::vector<std::pair<std::string, std::string>> rule_options;
     std::string json_payload;  // empty: to_json(*this) is sent
     int64_t permission_request = 0;  // ABI 1.1
+    // ABI 1.2.
+    std::string always_json, session_receipt;
+    bool maybe_delivered = false;
+    // An update (plugin's update, not send): the outcome of permission_request for the
+    // delivery whose receipt is update_receipt.
+    bool is_update = false;
+    std::string update_receipt, decision, decided_by, decision_message;
+    int64_t decided_time_ms = 0;
+    bool decided_always = false;
 };
 
 // Everything but json_payload, as the JSON object plugins receive in json_payload.
@@ -59,6 +70,7 @@ struct DeliveryResult {
     Status status = Status::Ok;
     std::string error;    // the plugin's text, "timed out after 100 ms", ...; "" when Ok
     long elapsed_ms = 0;  // of the send call (the timeout, when it timed out)
+    std::string receipt;  // what the plugin wrote into notifier_message.receipt (ABI 1.2), when Ok
 
     bool ok() const { return status == Status::Ok; }
     bool retryable() const { return status == Status::Retry; }
@@ -81,6 +93,22 @@ struct PluginDecision {
     std::string message;
 };
 
+// An answer a plugin gave through notifier_host.answer (ABI 1.2).
+struct PluginAnswer {
+    uint64_t instance = 0;
+    std::string label;   // the instance's label: the notifier's name in the config
+    std::string plugin;  // the plugin's name: "by" is "<plugin>:<who>"
+    int64_t request = 0;
+    bool allow = false, always = false;
+    std::string message, who, session_id;
+};
+
+// What became of it: a NOTIFIER_ANSWER_* status and a sentence for the person.
+struct AnswerOutcome {
+    int status = 0;
+    std::string reason;
+};
+
 struct PluginHostOptions {
     std::vector<std::string> search_path;  // plugin_search_path(config extras) for the daemon
     int threads = 2;
@@ -88,6 +116,8 @@ struct PluginHostOptions {
     // Per instance: sends past their timeout whose call has not returned yet. At this
     // many, deliveries to that instance fail at once (retryable) instead of taking a thread.
     int max_overdue_sends = 2;
+    // How long notifier_host.answer waits for the loop before it says "unconfirmed".
+    long answer_wait_ms = 5000;
 };
 
 // Call every method on the loop thread. Libraries stay loaded as long as the host (the
@@ -124,15 +154,21 @@ public:
     // Forgets the instance; the plugin's destroy runs once its sends in progress return.
     void destroy(InstanceId id);
 
-    // Runs the plugin's send on a worker thread; done is called on the loop thread,
-    // exactly once, never from inside deliver.
+    // Runs the plugin's send (its update, for message.is_update) on a worker thread; done
+    // is called on the loop thread, exactly once, never from inside deliver. An update to
+    // an instance that takes none succeeds at once: there is nothing it could revise.
     void deliver(InstanceId id, Message message, Done done);
+    // Whether the instance's plugin revises what it showed (ABI 1.2 update).
+    bool takes_updates(InstanceId id) const;
 
     // Called on the loop thread for each notifier_host.event from any plugin.
     void on_event(std::function<void(const PluginEvent&)> fn) { m_on_event = std::move(fn); }
     // Called on the loop thread for each notifier_host.decide from any plugin; without a
     // handler the decision is logged and dropped.
     void on_decision(std::function<void(const PluginDecision&)> fn) { m_on_decision = std::move(fn); }
+    // Called on the loop thread for each notifier_host.answer; its outcome goes back to the
+    // plugin's waiting thread. Without a handler the answer is refused as not pending.
+    void on_answer(std::function<AnswerOutcome(const PluginAnswer&)> fn) { m_on_answer = std::move(fn); }
 
     // Sends past their timeout that have not returned yet, over all instances.
     size_t overdue_sends() const;
@@ -152,6 +188,7 @@ private:
     static void host_log(void* ctx, int level, const char* text);
     static void host_event(void* ctx, const char* code, const char* text);
     static int host_decide(void* ctx, int64_t request, int decision, const char* message);
+    static int host_answer(void* ctx, const struct notifier_answer* answer, char* reason, size_t reasonlen);
 
     EventLoop& m_loop;
     PluginHostOptions m_options;
@@ -161,7 +198,9 @@ private:
     InstanceId m_next_id = 1;
     std::function<void(const PluginEvent&)> m_on_event;
     std::function<void(const PluginDecision&)> m_on_decision;
+    std::function<AnswerOutcome(const PluginAnswer&)> m_on_answer;
     std::unique_ptr<DeadlinePool> m_pool;
+    std::thread::id m_loop_thread;  // where create and destroy run: answer refuses it
 };
 
 }  // namespace tether

@@ -4,12 +4,14 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
 #include <thread>
 
 #include "base/event_loop.h"
+#include "notifier_abi.h"
 #include "support.h"
 
 using namespace tether;
@@ -234,7 +236,7 @@ TEST_CASE("plugin load and create errors name the plugin file and the problem") 
     auto bad_abi = host.create("bad-abi", {});
     REQUIRE(!bad_abi);
     CHECK(bad_abi.error().message ==
-          "plugin bad-abi (" + k_dir + "/tether-notifier-bad-abi.so): ABI version 2.0, this tether speaks 1.1");
+          "plugin bad-abi (" + k_dir + "/tether-notifier-bad-abi.so): ABI version 2.0, this tether speaks 1.2");
 
     auto no_entry = host.load("no-entry");
     REQUIRE(!no_entry);
@@ -402,4 +404,132 @@ TEST_CASE("the plugin search path puts config paths first and ends at the instal
     CHECK(path.back() == TETHER_PLUGIN_INSTALL_DIR);
     // The directory of the running binary (daemon/ in the build tree) comes next.
     CHECK(path[1].find("daemon") != std::string::npos);
+}
+
+TEST_CASE("a plugin's answer reaches on_answer with who, always and session, and its outcome goes back to the plugin") {
+    TempDir tmp;
+    EventLoop loop;
+    PluginHost host(loop, options_for_tests());
+    std::vector<PluginAnswer> answers;
+    std::thread::id answered_on;
+    host.on_answer([&](const PluginAnswer& a) {
+        answered_on = std::this_thread::get_id();
+        answers.push_back(a);
+        return AnswerOutcome{a.allow ? NOTIFIER_ANSWER_DECIDED : NOTIFIER_ANSWER_NOT_PENDING,
+                             "request " + std::to_string(a.request) + (a.allow ? ": allowed" : " is not pending")};
+    });
+    auto always = host.create("fake", {{"file", tmp.file("always")}, {"answer", "always"}}, "phone");
+    auto deny = host.create("fake", {{"file", tmp.file("deny")}, {"answer", "deny"}}, "phone");
+    auto bad = host.create("fake", {{"file", tmp.file("bad")}, {"answer", "bad-who"}}, "phone");
+    REQUIRE(always);
+    REQUIRE(deny);
+    REQUIRE(bad);
+    CHECK(deliver_one(loop, host, *always, sample("1")).ok());
+    REQUIRE(answers.size() == 1);
+    CHECK(answered_on == std::this_thread::get_id());
+    CHECK(answers[0].label == "phone");
+    CHECK(answers[0].plugin == "fake");
+    CHECK(answers[0].who == "tester");
+    CHECK(answers[0].request == 1234);
+    CHECK(answers[0].allow);
+    CHECK(answers[0].always);
+    CHECK(answers[0].session_id == "17");
+    auto line = read_lines(tmp.file("always"))[0];
+    CHECK(line["answer_status"] == NOTIFIER_ANSWER_DECIDED);
+    CHECK(line["answer_reason"] == "request 1234: allowed");
+
+    CHECK(deliver_one(loop, host, *deny, sample("2")).ok());
+    REQUIRE(answers.size() == 2);
+    CHECK_FALSE(answers[1].allow);
+    CHECK_FALSE(answers[1].always);
+    CHECK(answers[1].message == "answered by the fake");
+    line = read_lines(tmp.file("deny"))[0];
+    CHECK(line["answer_status"] == NOTIFIER_ANSWER_NOT_PENDING);
+    CHECK(line["answer_reason"] == "request 1234 is not pending");
+
+    // A who that cannot be part of "by" is refused before it reaches the loop.
+    CHECK(deliver_one(loop, host, *bad, sample("3")).ok());
+    CHECK(answers.size() == 2);
+    CHECK(read_lines(tmp.file("bad"))[0]["answer_status"] == NOTIFIER_ANSWER_INVALID);
+}
+
+TEST_CASE("answer refuses the host's main thread, says when nothing takes answers, and when the loop is too slow") {
+    TempDir tmp;
+    EventLoop loop;
+    PluginHostOptions o = options_for_tests();
+    o.answer_wait_ms = 100;
+    PluginHost host(loop, o);
+    // In create (the loop thread): waiting for the loop there would deadlock.
+    auto early = host.create("fake", {{"file", tmp.file("early")}, {"answer_in_create", "yes"}});
+    REQUIRE(early);
+    CHECK(deliver_one(loop, host, *early, sample("1")).ok());
+    auto line = read_lines(tmp.file("early"))[0];
+    CHECK(line["create_answer_status"] == NOTIFIER_ANSWER_INVALID);
+    CHECK(line["create_answer_reason"].get<std::string>().find("main thread") != std::string::npos);
+
+    auto id = host.create("fake", {{"file", tmp.file("out")}, {"answer", "allow"}});
+    REQUIRE(id);
+    CHECK(deliver_one(loop, host, *id, sample("2")).ok());
+    line = read_lines(tmp.file("out"))[0];
+    CHECK(line["answer_status"] == NOTIFIER_ANSWER_NOT_PENDING);
+    CHECK(line["answer_reason"] == "nothing in this tether takes answers");
+
+    // A loop busy past the wait: the plugin hears "unconfirmed", the answer still applies.
+    int applied = 0;
+    host.on_answer([&](const PluginAnswer&) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        ++applied;
+        return AnswerOutcome{NOTIFIER_ANSWER_DECIDED, "ok"};
+    });
+    CHECK(deliver_one(loop, host, *id, sample("3")).ok());
+    line = read_lines(tmp.file("out"))[1];
+    CHECK(line["answer_status"] == NOTIFIER_ANSWER_UNCONFIRMED);
+    CHECK(applied == 1);
+}
+
+TEST_CASE("receipts come back with the delivery, and updates reach only plugins that take them") {
+    TempDir tmp;
+    EventLoop loop;
+    PluginHost host(loop, options_for_tests());
+    auto fake = host.create("fake", {{"file", tmp.file("out")}, {"receipt", "yes"}});
+    auto old = host.create("abi-1-0", {{"file", tmp.file("old")}});
+    REQUIRE(fake);
+    REQUIRE(old);
+    CHECK(host.takes_updates(*fake));
+    CHECK_FALSE(host.takes_updates(*old));
+
+    NotifierMessage m = sample("5");
+    m.always_json = R"({"type":"addRules"})";
+    m.session_receipt = "fake:4";
+    m.maybe_delivered = true;
+    DeliveryResult sent = deliver_one(loop, host, *fake, m);
+    CHECK(sent.ok());
+    CHECK(sent.receipt == "fake:5");
+    auto line = read_lines(tmp.file("out"))[0];
+    CHECK(line["always_json"] == R"({"type":"addRules"})");
+    CHECK(line["session_receipt"] == "fake:4");
+    CHECK(line["maybe_delivered"] == true);
+
+    NotifierMessage u = sample("6");
+    u.is_update = true;
+    u.update_receipt = "fake:5";
+    u.decision = "allow";
+    u.decided_by = "slack:U0123";
+    u.decided_time_ms = 1700000000999;
+    u.decided_always = true;
+    DeliveryResult updated = deliver_one(loop, host, *fake, u);
+    CHECK(updated.ok());
+    CHECK(updated.receipt == "fake-update:6");
+    line = read_lines(tmp.file("out"))[1];
+    CHECK(line["update"] == true);
+    CHECK(line["update_receipt"] == "fake:5");
+    CHECK(line["decision"] == "allow");
+    CHECK(line["decided_by"] == "slack:U0123");
+    CHECK(line["decided_time_ms"] == 1700000000999);
+    CHECK(line["decided_always"] == true);
+    CHECK(line["permission_request"] == 1234);
+
+    // An ABI 1.0 plugin is never asked to revise anything: the update is done at once.
+    CHECK(deliver_one(loop, host, *old, u).ok());
+    CHECK_FALSE(std::ifstream(tmp.file("old")).good());
 }
