@@ -274,7 +274,7 @@ TEST_CASE("bad options are refused by name") {
     CHECK(n.create({}).find("give either webhook") != std::string::npos);
     CHECK(n.create({{"webhook", "https://hooks.slack.com/x"}, {"token", "xoxb-1"}}).find("give either webhook") != std::string::npos);
     CHECK(n.create({{"token", "xoxb-1"}}) == "bad options: channel is required");
-    CHECK(n.create({{"webhook", "https://hooks.slack.com/x"}, {"channel", "#a"}}).find("go with token") != std::string::npos);
+    CHECK(n.create({{"webhook", "https://hooks.slack.com/x"}, {"channel", "#a"}}).find("goes with token") != std::string::npos);
     CHECK(n.create({{"token", "xoxb-1"}, {"channel", "#a"}, {"api_base", "file:///etc"}}).find("api_base") != std::string::npos);
     CHECK(n.create({{"token", "xoxb-1\r\nX: y"}, {"channel", "#a"}}).find("line break") != std::string::npos);
     CHECK(n.create({{"token", "xoxb-1"}, {"channel", "#a"}, {"colour", "red"}}).find("unknown option colour") != std::string::npos);
