@@ -38,6 +38,7 @@ public:
     bool allows(std::string_view id) const { return m_ids.count(std::string(id)) > 0; }
     bool empty() const { return m_ids.empty(); }
     size_t size() const { return m_ids.size(); }
+    const std::set<std::string>& ids() const { return m_ids; }
 
 private:
     std::set<std::string> m_ids;
