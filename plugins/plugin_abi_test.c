@@ -97,6 +97,53 @@ static int expect(int ok, const char *what, const char *err) {
     return ok;
 }
 
+/* ABI 1.2: answer, update and the receipt buffer, on the host and message of main. */
+static int check_1_2(const notifier_plugin *p, void *self, notifier_message *m, notifier_host *h) {
+    char err[NOTIFIER_ERROR_MAX] = "";
+    char receipt[NOTIFIER_RECEIPT_MAX] = "";
+    notifier_answer a;
+    int rc;
+
+    /* 1.2: answer is there only in a host that wrote a 1.2 struct. */
+    h->struct_size = (uint32_t)HOST_SIZE_1_1;
+    if (!expect(!NOTIFIER_HAS_FIELD(h, notifier_host, answer), "1.1 host", "claims answer")) return 0;
+    h->struct_size = sizeof *h;
+    h->answer = demo_answer;
+    memset(&a, 0, sizeof a);
+    a.abi_major = NOTIFIER_ABI_MAJOR;
+    a.abi_minor = NOTIFIER_ABI_MINOR;
+    a.struct_size = sizeof a;
+    a.request = 9;
+    a.decision = NOTIFIER_DECISION_ALLOW;
+    a.who = "U0123ABC";
+    a.session_id = "3";
+    rc = h->answer(h->ctx, &a, err, sizeof err);
+    if (!expect(rc == NOTIFIER_ANSWER_NOT_PENDING && answered_request == 9 && strcmp(answered_who, "U0123ABC") == 0 &&
+                    strcmp(err, "request 9 is not pending") == 0,
+                "answer", err))
+        return 0;
+
+    /* 1.2: a plugin's update, and the receipt buffer a 1.2 message offers. */
+    if (!expect(NOTIFIER_HAS_FIELD(p, notifier_plugin, update) && p->update, "1.2 plugin", "lacks update")) return 0;
+    if (!expect(PLUGIN_SIZE_1_1 < sizeof(notifier_plugin), "1.1 plugin size", "not smaller")) return 0;
+    m->abi_minor = NOTIFIER_ABI_MINOR;
+    m->struct_size = sizeof *m;
+    m->receipt = receipt;
+    m->receipt_size = sizeof receipt;
+    m->update_receipt = "{\"ts\":\"1.2\"}";
+    m->decision = "allow";
+    m->decided_by = "slack:U0123ABC";
+    rc = p->update(self, m, err, sizeof err);
+    if (!expect(rc == NOTIFIER_OK && strcmp(err, "allow by slack:U0123ABC") == 0 &&
+                    strcmp(receipt, "edited {\"ts\":\"1.2\"}") == 0,
+                "update", err))
+        return 0;
+    m->struct_size = (uint32_t)MESSAGE_SIZE_1_1;
+    rc = p->update(self, m, err, sizeof err);
+    if (!expect(rc == NOTIFIER_FAIL && !NOTIFIER_HAS_FIELD(m, notifier_message, receipt), "update 1.1", err)) return 0;
+    return 1;
+}
+
 int main(void) {
     const notifier_plugin *p = notifier_plugin_entry();
     notifier_kv opt = {"url", "http://x"};
@@ -104,8 +151,6 @@ int main(void) {
     void *self;
     notifier_message m;
     notifier_host h;
-    notifier_answer a;
-    char receipt[NOTIFIER_RECEIPT_MAX] = "";
     int rc;
 
     if (p->create(NULL, NULL, 0, err, sizeof err) != NULL || strcmp(err, "bad options: url is required") != 0) {
@@ -140,43 +185,7 @@ int main(void) {
     rc = h.decide(h.ctx, 7, NOTIFIER_DECISION_DENY, "no");
     if (!expect(rc == 0 && decided_request == 7 && decided_as == NOTIFIER_DECISION_DENY, "decide", "not called")) return 1;
 
-    /* 1.2: answer is there only in a host that wrote a 1.2 struct. */
-    h.struct_size = (uint32_t)HOST_SIZE_1_1;
-    if (!expect(!NOTIFIER_HAS_FIELD(&h, notifier_host, answer), "1.1 host", "claims answer")) return 1;
-    h.struct_size = sizeof h;
-    h.answer = demo_answer;
-    memset(&a, 0, sizeof a);
-    a.abi_major = NOTIFIER_ABI_MAJOR;
-    a.abi_minor = NOTIFIER_ABI_MINOR;
-    a.struct_size = sizeof a;
-    a.request = 9;
-    a.decision = NOTIFIER_DECISION_ALLOW;
-    a.who = "U0123ABC";
-    a.session_id = "3";
-    rc = h.answer(h.ctx, &a, err, sizeof err);
-    if (!expect(rc == NOTIFIER_ANSWER_NOT_PENDING && answered_request == 9 && strcmp(answered_who, "U0123ABC") == 0 &&
-                    strcmp(err, "request 9 is not pending") == 0,
-                "answer", err))
-        return 1;
-
-    /* 1.2: a plugin's update, and the receipt buffer a 1.2 message offers. */
-    if (!expect(NOTIFIER_HAS_FIELD(p, notifier_plugin, update) && p->update, "1.2 plugin", "lacks update")) return 1;
-    if (!expect(PLUGIN_SIZE_1_1 < sizeof(notifier_plugin), "1.1 plugin size", "not smaller")) return 1;
-    m.abi_minor = NOTIFIER_ABI_MINOR;
-    m.struct_size = sizeof m;
-    m.receipt = receipt;
-    m.receipt_size = sizeof receipt;
-    m.update_receipt = "{\"ts\":\"1.2\"}";
-    m.decision = "allow";
-    m.decided_by = "slack:U0123ABC";
-    rc = p->update(self, &m, err, sizeof err);
-    if (!expect(rc == NOTIFIER_OK && strcmp(err, "allow by slack:U0123ABC") == 0 &&
-                    strcmp(receipt, "edited {\"ts\":\"1.2\"}") == 0,
-                "update", err))
-        return 1;
-    m.struct_size = (uint32_t)MESSAGE_SIZE_1_1;
-    rc = p->update(self, &m, err, sizeof err);
-    if (!expect(rc == NOTIFIER_FAIL && !NOTIFIER_HAS_FIELD(&m, notifier_message, receipt), "update 1.1", err)) return 1;
+    if (!check_1_2(p, self, &m, &h)) return 1;
     p->destroy(self);
     return 0;
 }

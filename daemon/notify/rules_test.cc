@@ -617,6 +617,24 @@ TEST_CASE("secrets come from the environment and from private files and are reda
     CHECK(p.errors[0].message.find("cannot read secret file") != std::string::npos);
 }
 
+TEST_CASE("a list option reaches the plugin as one comma-separated value; other shapes are errors with their line") {
+    TempDir dir;
+    std::string config = dir.file("config.yaml");
+    Parsed p = parse("notifiers:\n  s:\n    plugin: slack\n    options:\n      allow_users: [U0ANN, U0BOB]\n", config);
+    INFO(dump(p.errors));
+    REQUIRE(p.errors.empty());
+    const Notifier& n = p.config.notifiers.at("s");
+    REQUIRE(n.options.size() == 1);
+    CHECK(n.options[0].value == "U0ANN,U0BOB");
+    CHECK_FALSE(n.options[0].secret);
+
+    p = parse("notifiers:\n  s:\n    plugin: slack\n    options:\n      allow_users: [U0ANN, \"a,b\", [x]]\n", config);
+    REQUIRE(p.errors.size() == 2);
+    CHECK(p.errors[0].line == 5);
+    CHECK(p.errors[0].message.find("holds a comma") != std::string::npos);
+    CHECK(p.errors[1].message.find("plain values only") != std::string::npos);
+}
+
 TEST_CASE("dry run reports every rule, the first failed condition, and leaves memory alone") {
     RuleConfig c = parse_ok(R"yaml(
 notifiers: {d: {plugin: desktop}}
