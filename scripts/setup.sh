@@ -12,6 +12,7 @@ packages=(
   libglfw3-dev libimgui-dev libgl-dev libgl1-mesa-dri fonts-dejavu-core
   xvfb xauth openbox x11-utils xdotool wmctrl imagemagick
   libglib2.0-dev dbus-daemon dbus-bin python3-dbus python3-gi
+  python3-websockets
 )
 
 missing=()
