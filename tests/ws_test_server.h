@@ -1,5 +1,6 @@
 // A real WebSocket server on 127.0.0.1 for plugin unit tests (Slack's Socket Mode): Boost.
-// Beast on its own thread, an ephemeral port, each new connection greeted with a scripted
+// Beast on its own thread, an ephemeral port, plain (ws://) or TLS (wss://, with a
+// TestCertificate from http_test_server.h), each new connection greeted with a scripted
 // first message, every message a client sends recorded, and the test's own moves on the
 // newest connection: send a text, close cleanly, drop the TCP connection, or cut a frame
 // short and hang up.
@@ -12,16 +13,22 @@
 
 namespace tether::test {
 
+struct TestCertificate;
+
 class WsTestServer {
 public:
-    // greeting: sent on every connection once upgraded ("" for none).
-    explicit WsTestServer(std::string greeting = R"({"type":"hello","num_connections":1})");
+    // greeting: sent on every connection once upgraded ("" for none). With tls, it
+    // speaks only wss.
+    explicit WsTestServer(std::string greeting = R"({"type":"hello","num_connections":1})",
+                          const TestCertificate* tls = nullptr);
     ~WsTestServer();
     WsTestServer(const WsTestServer&) = delete;
     WsTestServer& operator=(const WsTestServer&) = delete;
 
     int port() const;
-    std::string url(const std::string& path = "/link/?ticket=t") const;  // ws://127.0.0.1:PORT...
+    std::string url(const std::string& path = "/link/?ticket=t") const;  // ws[s]://127.0.0.1:PORT...
+    // Connections whose TLS or WebSocket handshake failed (a client that refused the certificate).
+    size_t failed_handshakes() const;
 
     // Connections upgraded so far; blocks until at least n or timeout (returns the count).
     size_t wait_for_connections(size_t n, long timeout_ms = 10000) const;

@@ -10,6 +10,7 @@
 
 #include "http_test_server.h"
 #include "notifier_loader.h"
+#include "support.h"
 #include "ws_test_server.h"
 
 using namespace tether::test;
@@ -37,6 +38,7 @@ HttpReply slack_error(const std::string& error) {
 // A fake Web API: apps.connections.open points at the WebSocket server (or answers what
 // the test sets), chat.* are accepted and recorded.
 struct FakeSlack {
+    explicit FakeSlack(const TestCertificate* tls = nullptr) : ws(R"({"type":"hello","num_connections":1})", tls) {}
     WsTestServer ws;
     std::mutex mutex;
     std::function<HttpReply()> open_reply;  // null: the ws URL
@@ -380,4 +382,27 @@ TEST_CASE("interactive options: app_token needs allow_users, an xapp- token, and
           "bad options: allow_users: \"alice\" is not a Slack user id such as U0123ABCD");
     CHECK(n.create({{"webhook", s.api.url("/hook")}, {"app_token", k_app_token}}).find("goes with token") != std::string::npos);
     CHECK(n.create({{"token", k_token}, {"channel", "#a"}, {"allow_users", "U0ANN"}}).find("go with app_token") != std::string::npos);
+}
+
+TEST_CASE("Socket Mode over wss verifies the server's certificate: a CA it trusts connects, none refuses") {
+    TestCertificate cert = TestCertificate::self_signed();
+    FakeSlack s(&cert);
+    tether::test::TempDir dir;
+    tether::test::write_file(dir.file("ca.pem"), cert.cert_pem);
+    {
+        LoadedNotifier n(TETHER_PLUGIN_FILE);
+        REQUIRE(n.create(interactive(s, {{"ca_file", dir.file("ca.pem")}})) == "");
+        REQUIRE(s.ws.wait_for_connections(1) == 1);
+        CHECK(s.ws.url().rfind("wss://127.0.0.1:", 0) == 0);
+        s.ws.send(click("e1", "U0ANN", "tether_approve", "42:7").dump());
+        CHECK(n.wait_for_answers(1).size() == 1);
+        CHECK(acks(s.ws, 1) == std::vector<std::string>{"e1"});
+    }
+    LoadedNotifier untrusting(TETHER_PLUGIN_FILE);
+    REQUIRE(untrusting.create(interactive(s)) == "");
+    CHECK(untrusting.wait_for_event("socket_dropped"));
+    untrusting.destroy();
+    CHECK(untrusting.host_output().find("certificate verify failed") != std::string::npos);
+    CHECK(s.ws.failed_handshakes() >= 1);
+    CHECK(s.ws.wait_for_connections(2, 200) == 1);
 }

@@ -149,7 +149,10 @@ struct WebSocketClient::Impl {
         });
         if (!p.tls) return upgrade(*plain, p);
         auto& stream = tls->next_layer();
-        if (!SSL_set_tlsext_host_name(stream.native_handle(), p.host.c_str()))
+        beast::error_code not_an_address;
+        net::ip::make_address(p.host, not_an_address);
+        // SNI names a host, never an address (RFC 6066); verification covers both.
+        if (not_an_address && !SSL_set_tlsext_host_name(stream.native_handle(), p.host.c_str()))
             throw WsError(shown + ": cannot set the TLS server name");
         if (options.tls_verify) stream.set_verify_callback(net::ssl::host_name_verification(p.host));
         run("the TLS handshake", [&](auto h) { stream.async_handshake(net::ssl::stream_base::client, h); });
