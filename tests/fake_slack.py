@@ -10,7 +10,9 @@ A control API under /_test/ (no token) drives it: GET /_test/calls, GET /_test/s
 ({"acks", "connections"}), POST /_test/click {"ts", "user", "action", "reason"} (a
 block_actions click on that message's button, as Slack would send it, over the newest
 connection; 409 if the message has no such button), POST /_test/send {"text"} (anything
-at all over the socket), POST /_test/disconnect (Slack's refresh_requested).
+at all over the socket), POST /_test/disconnect (Slack's refresh_requested), POST
+/_test/slow {"posts", "seconds"} (the next posts are made, but answered that late: an
+answer lost to the client's timeout).
 
 Usage: fake_slack.py BOT_TOKEN APP_TOKEN; prints "ready PORT" once both servers listen."""
 
@@ -37,6 +39,7 @@ class Slack:
         self.acks = []
         self.connections = 0
         self.posts = 0
+        self.slow_posts, self.slow_seconds = 0, 0.0
         self.socket = None   # the newest Socket Mode connection
         self.loop = asyncio.new_event_loop()
         self.ws_port = 0
@@ -162,8 +165,23 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(200 if slack.send(args["text"]) else 503, {})
         if self.path == "/_test/disconnect":
             return self.reply(200 if slack.send(json.dumps({"type": "disconnect", "reason": "refresh_requested"})) else 503, {})
+        if self.path == "/_test/slow":
+            with slack.lock:
+                slack.slow_posts, slack.slow_seconds = args["posts"], args["seconds"]
+            return self.reply(200, {})
         if self.path.startswith("/api/"):
-            return self.reply(200, slack.api(self.path[len("/api/"):], self.headers.get("Authorization", ""), args))
+            method = self.path[len("/api/"):]
+            answer = slack.api(method, self.headers.get("Authorization", ""), args)
+            with slack.lock:
+                late = method == "chat.postMessage" and slack.slow_posts > 0
+                if late:
+                    slack.slow_posts -= 1
+            if late:
+                time.sleep(slack.slow_seconds)  # posted, but the answer comes too late
+            try:
+                return self.reply(200, answer)
+            except (BrokenPipeError, ConnectionResetError):
+                return None
         self.reply(404, {"ok": False, "error": "unknown_method"})
 
 

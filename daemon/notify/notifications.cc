@@ -258,9 +258,9 @@ nlohmann::json Notifications::message_for(const Transition& t, const RuleAction&
                      {"cwd", t.cwd},             {"time_ms", cause.time_us / 1000}, {"rule_options", rule_options(a.rule)}};
     // The request a notifier's Approve/Deny answers: the one the PermissionRequest hook
     // that caused this transition raised, if it still waits.
-    // A question the agent asks through a permission request (AskUserQuestion) gets the
-    // same buttons.
-    if (kind == "permission" || kind == "question")
+    // Not for a question: AskUserQuestion wants its answers in updatedInput, which no
+    // Approve button has; it is answered in the agent's terminal.
+    if (kind == "permission")
         if (int64_t request = m_hooks.pending_request_for_hook(cause.json().value("cause", int64_t{0}))) {
             m["permission_request"] = request;
             if (auto offer = m_hooks.always_offer(request); !offer.is_null()) m["always"] = offer;

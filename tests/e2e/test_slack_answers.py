@@ -7,6 +7,8 @@ through its real PermissionRequest hook (tether-hook, waiting for the answer).
 1. A click on Approve by an allowed user: the envelope is acknowledged, the waiting hook
    gets allow, the agent runs the command, PermissionDecided says by slack:U0ANN via the
    notifier, `tether timeline` shows it, and the message is revised to say who approved.
+   The next message is posted but its answer comes too late: the retry finds it in the
+   thread by its key and does not post it again.
 2. A click by someone not in allow_users decides nothing: an ephemeral reply, a
    NotifierReported event, the request still pending; `tether approve` then answers it
    and its Slack message is revised to say so.
@@ -102,6 +104,8 @@ notifiers:
       api_base: %s/api
       allow_users: [U0ANN]
       reconnect_min_ms: 100
+      timeout_ms: 1500
+      max_retry_wait_ms: 0
 rules:
   - name: permission
     when: {to: needs_permission}
@@ -136,6 +140,8 @@ rules:
 
         # 1. Approve from Slack.
         first = ask("touch marker", 1)
+        # The "done" that follows is posted, but Slack's answer is lost to the plugin's timeout.
+        fake.post("/_test/slow", {"posts": 1, "seconds": 3.0})
         envelope = fake.click(first, "U0ANN", "approve")
         wait_for(lambda: "Done: ran touch marker" in screen(), timeout=20, what="the approved command to run")
         wait_for(lambda: envelope in fake.get("/_test/state")["acks"], what="the click's acknowledgement")
@@ -149,6 +155,11 @@ rules:
         check("permission allow by slack:U0ANN via slack" in timeline, "timeline: %s" % timeline)
         done(2)
         check(fake.posts()[1].get("thread_ts") == first, "done is not in the session's thread: %r" % fake.posts()[1])
+        key = fake.posts()[1]["metadata"]["event_payload"]["key"]
+        sent = lambda: [json.loads(e[4]) for e in d.events("kind = ?", (KIND["NotificationSent"],)) if json.loads(e[4])["queued"] == int(key)]
+        wait_for(sent, timeout=30, what="the retry of the message whose answer was lost")
+        check(sent()[0]["attempt"] == 2 and json.loads(sent()[0]["receipt"])["ts"] == ts_of(2), "sent: %r" % sent())
+        check(len(fake.posts()) == 2 and fake.calls("conversations.replies"), "posted again: %r" % fake.posts()[2:])
 
         # 2. Someone not allowed: nothing decided; then the CLI answers, and Slack says so.
         second = ask("make test", 3)
