@@ -12,8 +12,11 @@
 //   };
 //   NOTIFIER_PLUGIN(Webhook, "webhook", "POSTs each notification as JSON")
 //
-// Plugins built with this header declare the ABI minor of the header (1.1); the accessors
+// Plugins built with this header declare the ABI minor of the header (1.2); the accessors
 // of fields a newer minor appended read as ""/0/false when the host did not fill them.
+// A class with a method `void update(const notifier_sdk::Message&)` gets the ABI's update
+// entry point (ABI 1.2: told when a request its message showed was decided); one without
+// it leaves update NULL.
 //
 // In send: return normally for success; throw notifier_sdk::Retry("...") for a transient
 // failure; any other exception (notifier_sdk::Fail, std::exception, anything) is a
@@ -33,6 +36,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include "notifier_abi.h"
@@ -141,6 +145,45 @@ public:
                            message.c_str()) == 0;
     }
 
+    // ABI 1.2: whether this host takes answers with who and "always", and says how they went.
+    bool can_answer() const { return m_h && NOTIFIER_HAS_FIELD(m_h, notifier_host, answer) && m_h->answer; }
+    struct Answer {
+        bool allow = false;
+        bool always = false;
+        std::string message;     // told to the agent with a deny
+        std::string who;         // "U0123ABC": recorded as "<plugin>:<who>"
+        std::string session_id;  // the message's: a request of another session is refused
+    };
+    struct Outcome {
+        int status = NOTIFIER_ANSWER_INVALID;  // NOTIFIER_ANSWER_*
+        std::string reason;                    // a sentence for the person who clicked
+        bool decided() const { return status == NOTIFIER_ANSWER_DECIDED; }
+    };
+    // Blocks until the daemon applied or refused it (about 5 s at most). Never call it
+    // from the constructor or destructor (the host's main thread).
+    Outcome answer(int64_t request, const Answer& a) const {
+        Outcome out;
+        if (!can_answer()) {
+            out.reason = "this tether cannot take answers (its plugin ABI is older than 1.2)";
+            return out;
+        }
+        notifier_answer abi{};
+        abi.abi_major = NOTIFIER_ABI_MAJOR;
+        abi.abi_minor = NOTIFIER_ABI_MINOR;
+        abi.struct_size = sizeof abi;
+        abi.request = request;
+        abi.decision = a.allow ? NOTIFIER_DECISION_ALLOW : NOTIFIER_DECISION_DENY;
+        abi.always = a.allow && a.always ? 1 : 0;
+        abi.message = a.message.c_str();
+        abi.who = a.who.c_str();
+        abi.session_id = a.session_id.c_str();
+        char reason[NOTIFIER_ERROR_MAX] = "";
+        out.status = m_h->answer(m_h->ctx, &abi, reason, sizeof reason);
+        reason[sizeof reason - 1] = '\0';
+        out.reason = reason;
+        return out;
+    }
+
 private:
     const notifier_host* m_h;
 };
@@ -169,7 +212,33 @@ public:
     NOTIFIER_SDK_STR(cwd)
     NOTIFIER_SDK_STR(message)
     NOTIFIER_SDK_STR(json_payload)
+    NOTIFIER_SDK_STR(always_json)       // ABI 1.2
+    NOTIFIER_SDK_STR(session_receipt)   // ABI 1.2
+    NOTIFIER_SDK_STR(update_receipt)    // ABI 1.2, update only
+    NOTIFIER_SDK_STR(decision)          // ABI 1.2, update only
+    NOTIFIER_SDK_STR(decided_by)        // ABI 1.2, update only
+    NOTIFIER_SDK_STR(decision_message)  // ABI 1.2, update only
 #undef NOTIFIER_SDK_STR
+
+    // ABI 1.2.
+    bool maybe_delivered() const {
+        return NOTIFIER_HAS_FIELD(m_m, notifier_message, maybe_delivered) && m_m->maybe_delivered != 0;
+    }
+    int64_t decided_time_ms() const {
+        return NOTIFIER_HAS_FIELD(m_m, notifier_message, decided_time_ms) ? m_m->decided_time_ms : 0;
+    }
+    bool decided_always() const {
+        return NOTIFIER_HAS_FIELD(m_m, notifier_message, decided_always) && m_m->decided_always != 0;
+    }
+    // Hands the host a receipt for this delivery (ABI 1.2); false when the host offers no
+    // buffer or text does not fit (nothing is written then). Never a secret: it is logged.
+    bool set_receipt(std::string_view text) const {
+        if (!NOTIFIER_HAS_FIELD(m_m, notifier_message, receipt_size) || !m_m->receipt) return false;
+        if (text.size() + 1 > m_m->receipt_size) return false;
+        std::memcpy(m_m->receipt, text.data(), text.size());
+        m_m->receipt[text.size()] = '\0';
+        return true;
+    }
 
     // ABI 1.1: the pending permission request to pass to Host::decide, or 0.
     int64_t permission_request() const {
@@ -208,9 +277,12 @@ struct Adapter {
         return nullptr;
     }
 
-    static int send(void* self, const notifier_message* m, char* err, size_t errlen) noexcept {
+    // send and update: a Retry or out of memory is worth another attempt, any other
+    // exception is final; none crosses the C ABI.
+    template <typename Call>
+    static int deliver(Call call, const char* what, char* err, size_t errlen) noexcept {
         try {
-            static_cast<Plugin*>(self)->send(Message(m));
+            call();
             return NOTIFIER_OK;
         } catch (const Retry& e) {
             put_error(err, errlen, e.what());
@@ -221,9 +293,17 @@ struct Adapter {
         } catch (const std::exception& e) {
             put_error(err, errlen, e.what());
         } catch (...) {
-            put_error(err, errlen, "send failed: unknown exception");
+            put_error(err, errlen, (std::string(what) + " failed: unknown exception").c_str());
         }
         return NOTIFIER_FAIL;
+    }
+
+    static int send(void* self, const notifier_message* m, char* err, size_t errlen) noexcept {
+        return deliver([&] { static_cast<Plugin*>(self)->send(Message(m)); }, "send", err, errlen);
+    }
+
+    static int update(void* self, const notifier_message* m, char* err, size_t errlen) noexcept {
+        return deliver([&] { static_cast<Plugin*>(self)->update(Message(m)); }, "update", err, errlen);
     }
 
     static void destroy(void* self) noexcept {
@@ -233,6 +313,19 @@ struct Adapter {
         }
     }
 };
+
+// Whether Plugin has `update(const Message&)`: the ABI's update is set only then.
+template <typename Plugin, typename = void>
+struct has_update : std::false_type {};
+template <typename Plugin>
+struct has_update<Plugin, std::void_t<decltype(std::declval<Plugin&>().update(std::declval<const Message&>()))>>
+    : std::true_type {};
+
+template <typename Plugin>
+constexpr auto update_entry() -> int (*)(void*, const notifier_message*, char*, size_t) {
+    if constexpr (has_update<Plugin>::value) return &Adapter<Plugin>::update;
+    else return nullptr;
+}
 
 }  // namespace detail
 }  // namespace notifier_sdk
@@ -249,6 +342,7 @@ struct Adapter {
             &notifier_sdk::detail::Adapter<Class>::create,                               \
             &notifier_sdk::detail::Adapter<Class>::send,                                 \
             &notifier_sdk::detail::Adapter<Class>::destroy,                              \
+            notifier_sdk::detail::update_entry<Class>(),                                 \
         };                                                                               \
         return &plugin;                                                                  \
     }

@@ -15,6 +15,7 @@ packages=(
   xvfb xauth openbox x11-utils xdotool wmctrl imagemagick
   libglib2.0-dev dbus-daemon dbus-bin python3-dbus python3-gi
   nats-server libnats-dev
+  python3-websockets
 )
 if [ "${1:-}" = "--fuzz" ]; then
   packages+=(clang libclang-rt-14-dev)

@@ -145,6 +145,20 @@ size_t HttpTestServer::wait_for_requests(size_t n, long timeout_ms) const {
     return m_requests.size();
 }
 
+std::vector<HttpRequest> HttpTestServer::requests_to(const std::string& uri) const {
+    std::vector<HttpRequest> out;
+    for (auto& r : requests())
+        if (r.uri == uri) out.push_back(std::move(r));
+    return out;
+}
+
+size_t HttpTestServer::wait_for_requests_to(const std::string& uri, size_t n, long timeout_ms) const {
+    auto count = [&] { return static_cast<size_t>(std::count_if(m_requests.begin(), m_requests.end(), [&](const HttpRequest& r) { return r.uri == uri; })); };
+    std::unique_lock lock(m_mutex);
+    m_cv.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return count() >= n; });
+    return count();
+}
+
 void HttpTestServer::on_request(evhttp_request* req, void* self) { static_cast<HttpTestServer*>(self)->handle(req); }
 
 void HttpTestServer::handle(evhttp_request* req) {

@@ -48,6 +48,11 @@ inline HttpReply reply(int status, std::string body, std::vector<std::pair<std::
     return r;
 }
 
+// A JSON body (already serialised) with its Content-Type, as the chat APIs answer.
+inline HttpReply json_reply(std::string json_body, int status = 200) {
+    return reply(status, std::move(json_body), {{"Content-Type", "application/json"}});
+}
+
 // A fresh self-signed certificate for 127.0.0.1 (an EC key), in PEM.
 struct TestCertificate {
     std::string cert_pem, key_pem;
@@ -72,6 +77,9 @@ public:
     std::vector<HttpRequest> requests() const;
     // Blocks until at least n requests arrived or timeout_ms passed; returns the count.
     size_t wait_for_requests(size_t n, long timeout_ms = 10000) const;
+    // The same for the requests to one path (an API method).
+    std::vector<HttpRequest> requests_to(const std::string& uri) const;
+    size_t wait_for_requests_to(const std::string& uri, size_t n, long timeout_ms = 10000) const;
 
 private:
     struct Delayed {

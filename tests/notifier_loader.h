@@ -1,10 +1,15 @@
 // Plugin unit tests load the built module exactly as the daemon does, through the C ABI
 // of notifier_abi.h (dlopen + notifier_plugin_entry), and record what the plugin tells
-// its host (log lines and events), so tests can check that no secret reaches them.
+// its host (log lines, events, answers to requests), so tests can check that no secret
+// reaches them. Answers get the outcome the test sets, as the daemon would give.
 #pragma once
 
 #include <dlfcn.h>
 
+#include <cstdio>
+
+#include <chrono>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <stdexcept>
@@ -26,8 +31,16 @@ struct TestMessage {
     std::string title = "api needs permission", body = "Bash: make deploy";
     std::string tool = "Bash", tool_input_json = R"({"command":"make deploy"})";
     std::string cwd = "/home/me/api", message = "", json_payload = "{}";
+    int64_t permission_request = 0;
+    std::string always_json, session_receipt;
+    bool maybe_delivered = false;
+    // For update():
+    std::string update_receipt, decision, decided_by, decision_message;
+    int64_t decided_time_ms = 0;
+    bool decided_always = false;
 
-    notifier_message to_abi() const {
+    // receipt: the buffer the plugin may write into (NOTIFIER_RECEIPT_MAX bytes).
+    notifier_message to_abi(char* receipt = nullptr) const {
         notifier_message m{};
         m.abi_major = NOTIFIER_ABI_MAJOR;
         m.abi_minor = NOTIFIER_ABI_MINOR;
@@ -49,6 +62,18 @@ struct TestMessage {
         m.cwd = cwd.c_str();
         m.message = message.c_str();
         m.json_payload = json_payload.c_str();
+        m.permission_request = permission_request;
+        m.always_json = always_json.c_str();
+        m.session_receipt = session_receipt.c_str();
+        m.maybe_delivered = maybe_delivered ? 1 : 0;
+        m.receipt = receipt;
+        m.receipt_size = receipt ? NOTIFIER_RECEIPT_MAX : 0;
+        m.update_receipt = update_receipt.c_str();
+        m.decision = decision.c_str();
+        m.decided_by = decided_by.c_str();
+        m.decision_message = decision_message.c_str();
+        m.decided_time_ms = decided_time_ms;
+        m.decided_always = decided_always ? 1 : 0;
         return m;
     }
 };
@@ -56,6 +81,15 @@ struct TestMessage {
 struct SendResult {
     int status = NOTIFIER_OK;
     std::string error;
+    std::string receipt;  // what the plugin wrote (ABI 1.2)
+};
+
+// One notifier_host.answer call as the plugin made it.
+struct RecordedAnswer {
+    int64_t request = 0;
+    int decision = 0;
+    bool always = false;
+    std::string message, who, session_id;
 };
 
 class LoadedNotifier {
@@ -66,7 +100,8 @@ public:
         auto entry = reinterpret_cast<notifier_plugin_entry_fn>(dlsym(m_lib, "notifier_plugin_entry"));
         if (!entry) throw std::runtime_error("no notifier_plugin_entry in " + path);
         m_plugin = entry();
-        m_host = {NOTIFIER_ABI_MAJOR, NOTIFIER_ABI_MINOR, sizeof(notifier_host), this, &on_log, &on_event, nullptr};  // no decide: these plugins never answer requests
+        // No decide (1.1): the chat plugins answer through answer (1.2).
+        m_host = {NOTIFIER_ABI_MAJOR, NOTIFIER_ABI_MINOR, sizeof(notifier_host), this, &on_log, &on_event, nullptr, &on_answer};
     }
     ~LoadedNotifier() {
         if (m_self) m_plugin->destroy(m_self);
@@ -87,11 +122,53 @@ public:
         return m_self ? "" : (err[0] ? err : "create failed without a reason");
     }
 
+    // Destroys the instance now (its threads stop), e.g. to read its last words.
+    void destroy() {
+        if (m_self) m_plugin->destroy(m_self);
+        m_self = nullptr;
+    }
+
     SendResult send(const TestMessage& msg) {
-        notifier_message m = msg.to_abi();
+        char receipt[NOTIFIER_RECEIPT_MAX] = "";
+        notifier_message m = msg.to_abi(receipt);
         char err[NOTIFIER_ERROR_MAX] = "";
         int rc = m_plugin->send(m_self, &m, err, sizeof err);
-        return {rc, err};
+        return {rc, err, receipt};
+    }
+    // The ABI 1.2 update, or NOTIFIER_FAIL "no update" when the plugin has none.
+    SendResult update(const TestMessage& msg) {
+        if (!NOTIFIER_HAS_FIELD(m_plugin, notifier_plugin, update) || !m_plugin->update) return {NOTIFIER_FAIL, "no update", ""};
+        char receipt[NOTIFIER_RECEIPT_MAX] = "";
+        notifier_message m = msg.to_abi(receipt);
+        char err[NOTIFIER_ERROR_MAX] = "";
+        int rc = m_plugin->update(m_self, &m, err, sizeof err);
+        return {rc, err, receipt};
+    }
+
+    // What the next answers hear back.
+    void set_answer_outcome(int status, const std::string& reason) {
+        std::lock_guard lock(m_mutex);
+        m_answer_status = status;
+        m_answer_reason = reason;
+    }
+    std::vector<RecordedAnswer> answers() const {
+        std::lock_guard lock(m_mutex);
+        return m_answers;
+    }
+    // Blocks until n answers came or timeout_ms passed.
+    std::vector<RecordedAnswer> wait_for_answers(size_t n, long timeout_ms = 10000) const {
+        std::unique_lock lock(m_mutex);
+        m_cv.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return m_answers.size() >= n; });
+        return m_answers;
+    }
+    // Blocks until an event with code came (true) or timeout_ms passed (false).
+    bool wait_for_event(const std::string& code, long timeout_ms = 10000) const {
+        std::unique_lock lock(m_mutex);
+        return m_cv.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] {
+            for (const auto& c : m_event_codes)
+                if (c == code) return true;
+            return false;
+        });
     }
 
     // Everything the plugin passed to the host's log and event callbacks, one per line.
@@ -112,9 +189,27 @@ private:
     }
     static void on_event(void* ctx, const char* code, const char* text) {
         auto* self = static_cast<LoadedNotifier*>(ctx);
-        std::lock_guard lock(self->m_mutex);
-        self->m_event_codes.push_back(code ? code : "");
-        self->m_output += std::string("event ") + (code ? code : "") + ": " + (text ? text : "") + "\n";
+        {
+            std::lock_guard lock(self->m_mutex);
+            self->m_event_codes.push_back(code ? code : "");
+            self->m_output += std::string("event ") + (code ? code : "") + ": " + (text ? text : "") + "\n";
+        }
+        self->m_cv.notify_all();
+    }
+    static int on_answer(void* ctx, const notifier_answer* a, char* reason, size_t reasonlen) {
+        auto* self = static_cast<LoadedNotifier*>(ctx);
+        int status;
+        std::string text;
+        {
+            std::lock_guard lock(self->m_mutex);
+            self->m_answers.push_back({a->request, a->decision, a->always != 0, a->message ? a->message : "",
+                                       a->who ? a->who : "", a->session_id ? a->session_id : ""});
+            status = self->m_answer_status;
+            text = self->m_answer_reason;
+        }
+        self->m_cv.notify_all();
+        snprintf(reason, reasonlen, "%s", text.c_str());
+        return status;
     }
 
     void* m_lib = nullptr;
@@ -122,8 +217,12 @@ private:
     void* m_self = nullptr;
     notifier_host m_host{};
     mutable std::mutex m_mutex;
+    mutable std::condition_variable m_cv;
     std::string m_output;
     std::vector<std::string> m_event_codes;
+    std::vector<RecordedAnswer> m_answers;
+    int m_answer_status = NOTIFIER_ANSWER_DECIDED;
+    std::string m_answer_reason = "request decided";
 };
 
 }  // namespace tether::test

@@ -2,6 +2,7 @@
 #include "agent/hooks.h"
 
 #include <algorithm>
+#include <ctime>
 #include <filesystem>
 
 #include "base/json_text.h"
@@ -13,6 +14,17 @@ namespace tether {
 namespace {
 constexpr long k_max_wait_ms = 24L * 3600 * 1000;
 constexpr size_t k_malformed_keep = 64u << 10;
+constexpr size_t k_decided_kept = 4096;
+
+// "12:03:04" in local time, for a sentence a person reads in a chat.
+std::string clock_text(int64_t time_us) {
+    std::time_t secs = static_cast<std::time_t>(time_us / 1000000);
+    std::tm tm{};
+    localtime_r(&secs, &tm);
+    char buf[16];
+    std::strftime(buf, sizeof buf, "%H:%M:%S", &tm);
+    return buf;
+}
 
 std::string str(const nlohmann::json& j, const char* key) {
     auto it = j.find(key);
@@ -48,7 +60,8 @@ std::string pre_tool_use_answer(const PermissionDecision& d) {
     return dump_json({{"hookSpecificOutput", out}});
 }
 
-Hooks::Hooks(EventLoop& loop, Store& store, AgentTracker& tracker) : m_loop(loop), m_store(store), m_tracker(tracker) {}
+Hooks::Hooks(EventLoop& loop, Store& store, AgentTracker& tracker)
+    : m_loop(loop), m_store(store), m_tracker(tracker), m_started_after(store.log().last_seq()) {}
 
 void Hooks::on_committed(const Event& ev) {
     // A wait ends with its session: the agent moved on (answered in its terminal, or exited).
@@ -61,7 +74,7 @@ void Hooks::on_committed(const Event& ev) {
     std::vector<int64_t> stale;
     for (auto& [id, p] : m_pending)
         if (p->session == ev.session && cause > id) stale.push_back(id);
-    for (int64_t id : stale) resolve(id, {"ask", "", "agent", false});
+    for (int64_t id : stale) resolve(id, {"ask", "", "agent", false, ""});
 }
 
 Hooks::~Hooks() = default;
@@ -182,13 +195,13 @@ void Hooks::ask_permission(const std::shared_ptr<Connection>& conn, int64_t sess
                 return;
             }
     }
-    p->timeout = std::make_unique<Timer>(m_loop, [this, request] { resolve(request, {"ask", "", "timeout", false}); });
+    p->timeout = std::make_unique<Timer>(m_loop, [this, request] { resolve(request, {"ask", "", "timeout", false, ""}); });
     p->timeout->arm_ms(wait_ms);
     m_pending[request] = std::move(p);
     // Tells tether-hook to wait for the decision rather than for a quick acknowledgement.
     conn->send_json({{"id", 1}, {"waiting", true}, {"request", request}});
     conn->on_close = [this, request] {
-        if (m_pending.count(request)) resolve(request, {"ask", "", "agent", false});
+        if (m_pending.count(request)) resolve(request, {"ask", "", "agent", false, ""});
     };
 }
 
@@ -201,6 +214,9 @@ void Hooks::resolve(int64_t request, const PermissionDecision& d) {
                         {"latency_ms", (now_us() - p->started_us) / 1000}};
     if (!d.message.empty()) fact["message"] = d.message;
     if (d.always) fact["always"] = true;
+    if (!d.notifier.empty()) fact["notifier"] = d.notifier;
+    m_decided[request] = {d.decision, d.by, now_us()};
+    if (m_decided.size() > k_decided_kept) m_decided.erase(m_decided.begin());
     m_store.append(make_json_event(p->session, EventKind::PermissionDecided, fact), /*urgent=*/true);
     if (auto conn = p->conn.lock()) {
         conn->on_close = nullptr;
@@ -211,10 +227,30 @@ void Hooks::resolve(int64_t request, const PermissionDecision& d) {
 }
 
 Status Hooks::decide(int64_t request, const PermissionDecision& d) {
-    if (!m_pending.count(request))
-        return Error{"request " + std::to_string(request) + " is not pending (answered elsewhere, timed out, or the agent moved on)"};
-    resolve(request, d);
-    return {};
+    if (m_pending.count(request)) {
+        resolve(request, d);
+        return {};
+    }
+    std::string r = "request " + std::to_string(request);
+    if (auto it = m_decided.find(request); it != m_decided.end()) {
+        const Decided& was = it->second;
+        if (was.decision == "ask")
+            return Error{r + " is not pending: nobody answered it through tether (" + was.by + ", " + clock_text(was.time_us) +
+                         "); the agent asked in its own terminal"};
+        return Error{r + " is not pending: it was already answered (" + was.decision + " by " + was.by + " at " +
+                     clock_text(was.time_us) + ")"};
+    }
+    if (request > 0 && request <= m_started_after)
+        return Error{r + " is gone: it was asked before tether restarted, and the agent then asked in its own terminal"};
+    return Error{r + " is not pending (answered elsewhere, timed out, or the agent moved on)"};
+}
+
+nlohmann::json Hooks::always_offer(int64_t request) const {
+    auto it = m_pending.find(request);
+    if (it == m_pending.end()) return nullptr;
+    auto s = it->second->payload.find("permission_suggestions");
+    if (s == it->second->payload.end() || !s->is_array() || s->empty()) return nullptr;
+    return (*s)[0];
 }
 
 int64_t Hooks::pending_request_for_hook(int64_t hook_seq) const {
@@ -262,7 +298,7 @@ void Hooks::cmd_decide(const std::shared_ptr<Connection>& conn, const nlohmann::
     }
     int64_t session = m_pending[request]->session;
     if (auto s = decide(request, {allow ? "allow" : "deny", req.value("message", ""), req.value("by", "cli"),
-                                  allow && req.value("always", false)});
+                                  allow && req.value("always", false), ""});
         !s)
         return conn->reply_error(req, std::string(verb) + ": " + s.error().message);
     conn->reply_ok(req, {{"request", request}, {"session", session}});

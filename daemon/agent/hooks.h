@@ -23,8 +23,9 @@ namespace tether {
 struct PermissionDecision {
     std::string decision;  // "allow" or "deny"
     std::string message;   // shown to the agent with a deny
-    std::string by;        // "rule:<name>", "cli", "ui", "notifier:<name>", "timeout", "agent"
+    std::string by;        // "rule:<name>", "cli", "ui", "notifier:<name>", "slack:U123", "timeout", "agent"
     bool always = false;   // allow, and remember it the way the agent offers
+    std::string notifier;  // the notifier it came through, when a plugin answered ("" otherwise)
 };
 
 class Hooks {
@@ -45,10 +46,14 @@ public:
 
     // Answers a pending request (a PermissionRequested seq): what `tether approve|deny`
     // ends in, and what a notifier's button calls. An error when it is not pending (any
-    // more): decided elsewhere, timed out, or the agent moved on.
+    // more), saying why as far as the daemon knows: how it was decided, or that it was
+    // asked before this daemon started.
     Status decide(int64_t request, const PermissionDecision& d);
     // The request still pending that the PermissionRequest hook hook_seq raised, or 0.
     int64_t pending_request_for_hook(int64_t hook_seq) const;
+    // What "always" would accept for a pending request: the agent's first permission
+    // suggestion (echoed back with an always-allow), or null when it offers none.
+    nlohmann::json always_offer(int64_t request) const;
 
     // The Store listener (the Daemon wires it, in the pipeline's order): a state change
     // after a request, or the session's end, ends its wait with "ask".
@@ -73,6 +78,13 @@ private:
     PermissionPolicy m_policy;
     std::map<int64_t, std::unique_ptr<Pending>> m_pending;  // by PermissionRequested seq
     std::map<uint64_t, std::shared_ptr<void>> m_waits;      // connection id -> wait token
+    // The latest decisions, so a late answer learns how its request went.
+    struct Decided {
+        std::string decision, by;
+        int64_t time_us = 0;
+    };
+    std::map<int64_t, Decided> m_decided;  // by request, the newest k_decided_kept
+    int64_t m_started_after = 0;           // requests up to this seq were asked before this daemon
 };
 
 // Claude Code's answer to a PermissionRequest hook (agent-hooks.md 1.4).

@@ -34,11 +34,12 @@ struct Mailbox::Poster::State : std::enable_shared_from_this<State> {
         }
     }
 
-    void post(std::function<void()> fn) {
+    bool post(std::function<void()> fn) {
         std::lock_guard lock(mutex);
-        if (!ev) return;
+        if (!ev) return false;
         ready.push_back(std::move(fn));
         event_active(ev, EV_TIMEOUT, 0);
+        return true;
     }
 };
 
@@ -62,7 +63,7 @@ Mailbox::~Mailbox() {
     dropped.clear();
 }
 
-void Mailbox::post(std::function<void()> fn) const { m_state->post(std::move(fn)); }
+void Mailbox::post(std::function<void()> fn) const { (void)m_state->post(std::move(fn)); }
 
 Mailbox::Poster Mailbox::poster() const {
     Poster p;
@@ -70,8 +71,9 @@ Mailbox::Poster Mailbox::poster() const {
     return p;
 }
 
-void Mailbox::Poster::post(std::function<void()> fn) const {
-    if (auto s = m_state.lock()) s->post(std::move(fn));
+bool Mailbox::Poster::post(std::function<void()> fn) const {
+    auto s = m_state.lock();
+    return s && s->post(std::move(fn));
 }
 
 }  // namespace tether

@@ -30,7 +30,8 @@ public:
     class Poster {
     public:
         Poster() = default;
-        void post(std::function<void()> fn) const;
+        // False when the mailbox is gone or closed: the closure will never run.
+        bool post(std::function<void()> fn) const;
 
     private:
         friend class Mailbox;

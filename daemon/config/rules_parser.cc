@@ -220,13 +220,46 @@ private:
                 if (!expand_env(v, v.Scalar(), o)) continue;
             } else if (v.IsMap() && v.size() == 1 && v.begin()->first.IsScalar() && v.begin()->first.Scalar() == "file") {
                 if (!read_secret_file(v.begin()->second, o)) continue;
+            } else if (v.IsSequence()) {
+                if (!join_list(v, o)) continue;
             } else {
-                error(v, "option \"" + o.key + "\" must be a string, a number, \"${VAR}\" or {file: PATH}",
+                error(v, "option \"" + o.key + "\" must be a string, a number, a list of them, \"${VAR}\" or {file: PATH}",
                       "secrets: token: ${MY_TOKEN} or token: {file: ~/.config/tether/token}");
                 continue;
             }
             nt.options.push_back(std::move(o));
         }
+    }
+
+    // A list of plain values (allow_users: [U1, U2]) reaches the plugin as "U1,U2": options
+    // stay flat strings, so no plugin needs a YAML parser.
+    bool join_list(const YAML::Node& n, NotifierOption& o) {
+        std::string joined, sources;
+        bool ok = true;
+        for (size_t i = 0; i < n.size(); ++i) {
+            NotifierOption item;
+            item.key = o.key;
+            if (!n[i].IsScalar()) {
+                error(n[i], "option \"" + o.key + "\": a list holds plain values only", o.key + ": [U0123ABCD, U0456EFGH]");
+                ok = false;
+                continue;
+            }
+            if (!expand_env(n[i], n[i].Scalar(), item)) {
+                ok = false;
+                continue;
+            }
+            if (item.value.find(',') != std::string::npos || item.value.empty()) {
+                error(n[i], "option \"" + o.key + "\": a list item is empty or holds a comma", "one value per item");
+                ok = false;
+                continue;
+            }
+            joined += (joined.empty() ? "" : ",") + item.value;
+            o.secret = o.secret || item.secret;
+            if (!item.source.empty()) sources += (sources.empty() ? "" : " ") + item.source;
+        }
+        o.value = std::move(joined);
+        o.source = std::move(sources);
+        return ok;
     }
 
     // "${NAME}" anywhere in the value is replaced by the variable; its value is a secret.

@@ -29,15 +29,19 @@
 // 16 StateChanged       {"from", "to", "reason", "tool", "tool_input", "message", "question",
 //                        "cause": <seq of the event that caused it>}
 // 17 PermissionRequested {"hook": <seq of its HookReceived>, "tool", "tool_input"}
-// 18 PermissionDecided  {"request": <seq of PermissionRequested>, "decision": "allow"|"deny",
-//                        "by": "cli"|"rule:<name>"|"ui"|"notifier:<name>"|"timeout"|"agent",
-//                        "message", "always", "latency_ms"}
+// 18 PermissionDecided  {"request": <seq of PermissionRequested>, "decision": "allow"|"deny"|"ask",
+//                        "by": "cli"|"ui"|"rule:<name>"|"notifier:<name>"|"<plugin>:<person>" (an
+//                        answer from a chat: "slack:U0123ABC", "telegram:456")|"timeout"|"agent",
+//                        "notifier": <its name, when a plugin answered>, "message", "always", "latency_ms"}
 // 19 AgentNotified      {"state": "needs_answer"|"idle"|"running", "message"}  `tether notify`
 // 20 ScreenPromptSeen   {"prompt": "trust"|"permission", "text"}
 // 21 NotificationQueued {"rule", "notifier", "cause": <seq>, "escalation_of": <seq of its
-//                        EscalationScheduled, when it is one>, "message": {...}}
+//                        EscalationScheduled, when it is one>, "update_of": <seq of the
+//                        NotificationQueued it revises: its request was decided, "cause" is the
+//                        PermissionDecided>, "message": {...}}
 //                        its seq is the delivery's idempotency key
-// 22 NotificationSent   {"queued": <seq>, "attempt", "latency_ms"}
+// 22 NotificationSent   {"queued": <seq>, "attempt", "latency_ms", "notifier", "receipt": <what the
+//                        plugin says identifies its delivery, e.g. Slack's channel and ts>, "update_of"}
 // 23 NotificationFailed {"queued": <seq>, "attempt", "error", "final", "retry_in_ms"}
 // 24 EscalationScheduled {"rule", "cause": <seq>, "due_us", "notifiers": [..], "state"}
 // 25 EscalationCancelled {"escalation": <seq>, "reason"}

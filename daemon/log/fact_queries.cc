@@ -53,4 +53,21 @@ Result<std::vector<OpenFact>> open_facts(EventLog& log, EventKind kind, const st
     return open;
 }
 
+Result<std::vector<SentReceipt>> sent_receipts(EventLog& log) {
+    // Updates revise a message; their receipts name the same one, so only first deliveries.
+    std::string sql = "SELECT s.session, " + field("s", "notifier") + ", " + field("s", "receipt") + " FROM events s WHERE " +
+                      kind_is("s", EventKind::NotificationSent) + " AND " + field("s", "receipt") + " IS NOT NULL AND " +
+                      field("s", "update_of") + " IS NULL ORDER BY s.seq";
+    auto q = log.db().prepare(sql);
+    if (!q) return q.error();
+    std::vector<SentReceipt> out;
+    for (;;) {
+        auto row = q->step();
+        if (!row) return row.error();
+        if (!*row) break;
+        out.push_back({q->column_int(0), q->column_text(1), q->column_text(2)});
+    }
+    return out;
+}
+
 }  // namespace tether

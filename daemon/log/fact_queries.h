@@ -34,4 +34,12 @@ struct OpenFact {
 Result<std::vector<OpenFact>> open_facts(EventLog& log, EventKind kind, const std::vector<FactRef>& closed_by,
                                          const std::optional<FactRef>& count = std::nullopt);
 
+// The receipts plugins gave for first deliveries (NotificationSent with a receipt, not an
+// update of an earlier one), in seq order.
+struct SentReceipt {
+    int64_t session = 0;
+    std::string notifier, receipt;
+};
+Result<std::vector<SentReceipt>> sent_receipts(EventLog& log);
+
 }  // namespace tether

@@ -17,6 +17,10 @@ nlohmann::json notification_json(const Notification& n) {
     if (n.permission_request) j["permission_request"] = n.permission_request;
     if (n.escalation) j["escalation"] = true;
     if (!n.host.empty()) j["host"] = n.host;
+    if (!n.always.is_null()) j["always"] = n.always;
+    if (const auto& u = n.update)
+        j["update"] = {{"receipt", u->receipt}, {"decision", u->decision}, {"by", u->by},
+                       {"message", u->message}, {"time_ms", u->time_ms}, {"always", u->always}};
     return j;
 }
 
@@ -43,6 +47,17 @@ Notification notification_from_json(const nlohmann::json& j) {
     n.permission_request = json_int(j, "permission_request");
     if (auto it = j.find("escalation"); it != j.end() && it->is_boolean()) n.escalation = it->get<bool>();
     n.host = json_text(j, "host");
+    if (auto it = j.find("always"); it != j.end()) n.always = *it;
+    if (auto it = j.find("update"); it != j.end() && it->is_object()) {
+        NotificationUpdate u;
+        u.receipt = json_text(*it, "receipt");
+        u.decision = json_text(*it, "decision");
+        u.by = json_text(*it, "by");
+        u.message = json_text(*it, "message");
+        u.time_ms = json_int(*it, "time_ms");
+        if (auto a = it->find("always"); a != it->end() && a->is_boolean()) u.always = a->get<bool>();
+        n.update = std::move(u);
+    }
     return n;
 }
 

@@ -8,11 +8,25 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 namespace tether {
+
+// What an update (ABI 1.2) tells a plugin: the delivery it revises and how its request
+// was decided (the fields of PermissionDecided).
+struct NotificationUpdate {
+    std::string receipt;   // what the plugin returned for the delivery being revised
+    std::string decision;  // "allow", "deny" or "ask"
+    std::string by;        // "cli", "rule:NAME", "slack:U123", ...
+    std::string message;   // a deny's message
+    int64_t time_ms = 0;
+    bool always = false;
+
+    bool operator==(const NotificationUpdate&) const = default;
+};
 
 struct Notification {
     std::string rule;  // the rule that matched ("tether-ui" for the window's chime)
@@ -29,6 +43,8 @@ struct Notification {
     int64_t permission_request = 0;  // kind "permission": the pending request it asks about, or 0
     bool escalation = false;         // raised by an escalation, not the transition itself
     std::string host;                // the fleet host whose session it is; "": this one
+    nlohmann::json always;           // with permission_request: what "always" would remember; null: none
+    std::optional<NotificationUpdate> update;  // set: revise an earlier delivery, not a new message
 
     bool operator==(const Notification&) const = default;
 };
@@ -36,7 +52,8 @@ struct Notification {
 // The JSON form: {"rule", "kind", "title", "body", "session", "session_name", "agent",
 // "from", "to", "tool", "tool_input", "message", "cwd", "time_ms", "rule_options": {k: v},
 // "permission_request" (only when not 0), "escalation" (only when true), "host" (only
-// for another host's session)}. Reading ignores
+// for another host's session), "always" (only when not null), "update": {"receipt",
+// "decision", "by", "message", "time_ms", "always"} (only for an update)}. Reading ignores
 // unknown fields, and a field of the wrong type reads as absent: a damaged payload in the
 // log never stops a resume.
 nlohmann::json notification_json(const Notification& n);

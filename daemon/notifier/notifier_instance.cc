@@ -1,7 +1,10 @@
 // The ABI's calls on one instance; no exception crosses into or out of a plugin.
 #include "notifier/notifier_instance.h"
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
+#include <cstring>
 #include <exception>
 #include <vector>
 
@@ -32,6 +35,22 @@ DeliveryResult result_of(int rc, const char* err) {
     return r;
 }
 
+// Into a plugin's buffer, truncated and always terminated (the ABI's error convention).
+void put_text(char* buf, size_t len, const std::string& text) {
+    if (!buf || len == 0) return;
+    size_t n = std::min(text.size(), len - 1);
+    std::memcpy(buf, text.data(), n);
+    buf[n] = '\0';
+}
+
+// notifier_answer.who becomes part of PermissionDecided's "by": a plain token only.
+bool valid_who(const char* who) {
+    if (!who || !*who || std::strlen(who) > 64) return false;
+    for (const char* c = who; *c; ++c)
+        if (!(std::isalnum(static_cast<unsigned char>(*c)) || std::strchr("-_.@", *c))) return false;
+    return true;
+}
+
 }  // namespace
 
 nlohmann::json notifier_payload(const Notification& n, const std::string& key, uint32_t attempt) {
@@ -59,7 +78,8 @@ Result<std::shared_ptr<NotifierInstance>> NotifierInstance::create(std::shared_p
     inst->m_label = label.empty() ? std::string(p.name) : std::move(label);
     inst->m_calls = std::move(calls);
     inst->m_host = std::make_unique<notifier_host>(notifier_host{NOTIFIER_ABI_MAJOR, NOTIFIER_ABI_MINOR, sizeof(notifier_host),
-                                                                 inst.get(), &host_log, &host_event, &host_decide});
+                                                                 inst.get(), &host_log, &host_event, &host_decide,
+                                                                 &host_answer});
     std::vector<notifier_kv> kv;
     kv.reserve(options.size());
     for (const auto& [k, v] : options) kv.push_back({k.c_str(), v.c_str()});
@@ -77,7 +97,13 @@ NotifierInstance::~NotifierInstance() {
 
 const char* NotifierInstance::plugin_name() const { return m_library->plugin().name; }
 
-DeliveryResult NotifierInstance::send(const Notification& n, const std::string& key, uint32_t attempt) const {
+bool NotifierInstance::takes_updates() const {
+    const notifier_plugin& p = m_library->plugin();
+    return p.abi_minor >= 2 && NOTIFIER_HAS_FIELD(&p, notifier_plugin, update) && p.update;
+}
+
+DeliveryResult NotifierInstance::send(const Notification& n, const std::string& key, uint32_t attempt,
+                                      const DeliveryContext& context) const {
     std::string payload = notifier_payload(n, key, attempt).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     std::string session_id = (n.host.empty() ? "" : n.host + ":") + std::to_string(n.session);
     std::string tool_input = n.tool_input.is_null() ? "" : n.tool_input.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -107,13 +133,31 @@ DeliveryResult NotifierInstance::send(const Notification& n, const std::string& 
     msg.rule_options = kv.data();
     msg.rule_options_len = kv.size();
     msg.permission_request = n.permission_request;
+    std::string always = n.always.is_null() ? "" : n.always.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    msg.always_json = always.c_str();
+    msg.session_receipt = context.session_receipt.c_str();
+    msg.maybe_delivered = context.maybe_delivered ? 1 : 0;
+    char receipt[NOTIFIER_RECEIPT_MAX] = "";
+    msg.receipt = receipt;
+    msg.receipt_size = sizeof receipt;
+    static const NotificationUpdate k_no_update;
+    const NotificationUpdate& u = n.update ? *n.update : k_no_update;
+    msg.update_receipt = u.receipt.c_str();
+    msg.decision = u.decision.c_str();
+    msg.decided_by = u.by.c_str();
+    msg.decision_message = u.message.c_str();
+    msg.decided_time_ms = u.time_ms;
+    msg.decided_always = u.always ? 1 : 0;
 
     char err[NOTIFIER_ERROR_MAX] = "";
     auto start = std::chrono::steady_clock::now();
-    int rc = m_library->plugin().send(m_self, &msg, err, sizeof err);
+    const notifier_plugin& p = m_library->plugin();
+    int rc = n.update ? p.update(m_self, &msg, err, sizeof err) : p.send(m_self, &msg, err, sizeof err);
     err[sizeof err - 1] = '\0';
+    receipt[sizeof receipt - 1] = '\0';
     DeliveryResult r = result_of(rc, err);
     r.elapsed_ms = ms_since(start);
+    if (r.ok()) r.receipt = receipt;
     return r;
 }
 
@@ -148,6 +192,29 @@ int NotifierInstance::host_decide(void* ctx, int64_t request, int decision, cons
         return 0;
     } catch (...) {
         return -1;
+    }
+}
+
+int NotifierInstance::host_answer(void* ctx, const notifier_answer* a, char* reason, size_t reasonlen) {
+    try {
+        auto* inst = static_cast<NotifierInstance*>(ctx);
+        auto refuse = [&](int status, const std::string& why) {
+            put_text(reason, reasonlen, why);
+            return status;
+        };
+        if (!a || !NOTIFIER_HAS_FIELD(a, notifier_answer, who)) return refuse(NOTIFIER_ANSWER_INVALID, "answer: a notifier_answer of ABI 1.2 is needed");
+        if (a->request <= 0 || (a->decision != NOTIFIER_DECISION_ALLOW && a->decision != NOTIFIER_DECISION_DENY))
+            return refuse(NOTIFIER_ANSWER_INVALID, "answer: bad request number or decision");
+        if (!valid_who(a->who)) return refuse(NOTIFIER_ANSWER_INVALID, "answer: who must be 1-64 letters, digits or -_.@");
+        if (!inst->m_calls.answer) return refuse(NOTIFIER_ANSWER_NOT_PENDING, "nothing in this tether takes answers");
+        NotifierAnswer na{a->request, a->decision == NOTIFIER_DECISION_ALLOW,
+                          a->always != 0 && a->decision == NOTIFIER_DECISION_ALLOW, a->message ? a->message : "", a->who,
+                          NOTIFIER_HAS_FIELD(a, notifier_answer, session_id) && a->session_id ? a->session_id : ""};
+        AnswerOutcome out = inst->m_calls.answer(na);
+        return refuse(out.status, out.reason);
+    } catch (...) {
+        put_text(reason, reasonlen, "answer: out of memory");
+        return NOTIFIER_ANSWER_INVALID;
     }
 }
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "base/log.h"
+#include "notifier_abi.h"
 #include "log/fact_queries.h"
 #include "state/agent_state.h"
 
@@ -24,19 +25,24 @@ Notifications::Notifications(EventLoop& loop, Store& store, Hooks& hooks, Plugin
                              std::function<bool(int64_t)> attached, OutboxOptions outbox)
     : m_loop(loop), m_store(store), m_hooks(hooks), m_plugins(plugins), m_attached(std::move(attached)),
       m_outbox(loop, store,
-               [this](const std::string& n, const Notification& m, int64_t key, int attempt, Outbox::SendDone done) {
-                   send(n, m, key, attempt, std::move(done));
-               },
-               outbox) {
+               [this](const std::string& n, const Notification& m, int64_t key, int attempt, bool maybe_delivered,
+                      Outbox::SendDone done) { send(n, m, key, attempt, maybe_delivered, std::move(done)); },
+               outbox),
+      m_updates(store, m_outbox, [this](const std::string& notifier) {
+          auto it = m_instances.find(notifier);
+          return it != m_instances.end() && m_plugins.takes_updates(it->second);
+      }) {
     hooks.set_policy([this](const SessionRow& row, const nlohmann::json& payload) { return decide(row, payload); });
     plugins.on_event([this](const PluginEvent& e) {
         m_store.append(make_json_event(0, EventKind::NotifierReported,
                                        {{"notifier", e.label}, {"plugin", e.plugin}, {"code", e.code}, {"text", e.text}}));
     });
     plugins.on_decision([this](const PluginDecision& d) { on_plugin_decision(d); });
+    plugins.on_answer([this](const PluginAnswer& a) { return on_plugin_answer(a); });
 }
 
 Notifications::~Notifications() {
+    m_plugins.on_answer(nullptr);
     m_plugins.on_decision(nullptr);
     m_hooks.set_policy(nullptr);
     m_plugins.on_event(nullptr);
@@ -78,6 +84,7 @@ Result<size_t> Notifications::resume() {
     if (!open) return open.error();
     for (const OpenFact& f : *open)
         m_store.append(make_json_event(f.session, EventKind::EscalationCancelled, {{"escalation", f.seq}, {"reason", "daemon restarted"}}));
+    if (auto s = m_updates.load(); !s) return s.error();
     return m_outbox.resume();
 }
 
@@ -99,17 +106,41 @@ std::optional<PermissionDecision> Notifications::decide(const SessionRow& row, c
             if (rule == m_rules.rules.end() || rule->when.tool.empty()) return std::nullopt;
         }
         for (const auto& a : v.actions)
-            if (a.kind == ActionKind::answer) return PermissionDecision{a.decision, a.message, "rule:" + a.rule, false};
+            if (a.kind == ActionKind::answer) return PermissionDecision{a.decision, a.message, "rule:" + a.rule, false, ""};
     }
     return std::nullopt;
 }
 
 void Notifications::on_plugin_decision(const PluginDecision& d) {
     const char* verb = d.allow ? "approve" : "deny";
-    auto s = m_hooks.decide(d.request, {d.allow ? "allow" : "deny", d.message, "notifier:" + d.label, false});
+    auto s = m_hooks.decide(d.request, {d.allow ? "allow" : "deny", d.message, "notifier:" + d.label, false, d.label});
     // A click on a notification whose request was answered meanwhile: nothing to do.
     if (!s) log_info("notifier " + d.label + ": " + verb + " ignored: " + s.error().message);
     else log_info("notifier " + d.label + ": " + verb + " request " + std::to_string(d.request));
+}
+
+AnswerOutcome Notifications::on_plugin_answer(const PluginAnswer& p) {
+    const NotifierAnswer& a = p.answer;
+    const char* verb = a.allow ? "approve" : "deny";
+    std::string r = "request " + std::to_string(a.request);
+    std::string by = p.plugin + ":" + a.who;
+    // A button names its session too: a request number of another session (a log that was
+    // reset, a message from elsewhere) must not decide anything.
+    if (auto entry = m_hooks.pending_entry(a.request); entry && !a.session_id.empty()) {
+        std::string session = std::to_string(entry->value("session", int64_t{0}));
+        if (session != a.session_id) {
+            log_warn("notifier " + p.label + ": " + verb + " by " + by + " refused: " + r + " is session " + session +
+                     "'s, the message was session " + a.session_id + "'s");
+            return {NOTIFIER_ANSWER_NOT_PENDING, r + " belongs to another session: nothing was decided"};
+        }
+    }
+    auto s = m_hooks.decide(a.request, {a.allow ? "allow" : "deny", a.message, by, a.always, p.label});
+    if (!s) {
+        log_info("notifier " + p.label + ": " + verb + " by " + by + " ignored: " + s.error().message);
+        return {NOTIFIER_ANSWER_NOT_PENDING, s.error().message};
+    }
+    log_info("notifier " + p.label + ": " + verb + (a.always ? " (always)" : "") + " " + r + " by " + by);
+    return {NOTIFIER_ANSWER_DECIDED, r + ": " + (a.allow ? (a.always ? "allowed, always" : "allowed") : "denied") + " by " + by};
 }
 
 std::vector<RuleVerdict> Notifications::dry_run(const Transition& t) const {
@@ -117,6 +148,7 @@ std::vector<RuleVerdict> Notifications::dry_run(const Transition& t) const {
 }
 
 void Notifications::on_committed(const Event& ev) {
+    m_updates.on_committed(ev);
     switch (ev.kind) {
     case EventKind::StateChanged:
         on_state_changed(ev);
@@ -260,19 +292,27 @@ Notification Notifications::message_for(const Transition& t, const RuleAction& a
     Notification n = notification_for(m_rules, t, a, notifier, cause.time_us);
     // The request a notifier's Approve/Deny answers: the one the PermissionRequest hook
     // that caused this transition raised, if it still waits.
-    if (n.kind == "permission") n.permission_request = m_hooks.pending_request_for_hook(cause.json().value("cause", int64_t{0}));
+    // Not for a question: AskUserQuestion wants its answers in updatedInput, which no
+    // Approve button has; it is answered in the agent's terminal.
+    if (n.kind == "permission") {
+        n.permission_request = m_hooks.pending_request_for_hook(cause.json().value("cause", int64_t{0}));
+        if (n.permission_request) n.always = m_hooks.always_offer(n.permission_request);
+    }
     return n;
 }
 
-void Notifications::send(const std::string& notifier, const Notification& m, int64_t key, int attempt, Outbox::SendDone done) {
+void Notifications::send(const std::string& notifier, const Notification& m, int64_t key, int attempt, bool maybe_delivered,
+                         Outbox::SendDone done) {
     auto it = m_instances.find(notifier);
     if (it == m_instances.end()) {
         // The notifier left the configuration: nothing can deliver this any more.
-        done(false, false, "notifier " + notifier + " is not configured");
+        done(false, false, "notifier " + notifier + " is not configured", "");
         return;
     }
-    m_plugins.deliver(it->second, m, std::to_string(key), static_cast<uint32_t>(attempt),
-                      [done = std::move(done)](DeliveryResult r) { done(r.ok(), r.retryable(), r.error); });
+    // Another host's session has no thread here (its ids are that host's).
+    DeliveryContext context{m.host.empty() ? m_updates.session_receipt(notifier, m.session) : "", maybe_delivered};
+    m_plugins.deliver(it->second, m, std::to_string(key), static_cast<uint32_t>(attempt), std::move(context),
+                      [done = std::move(done)](DeliveryResult r) { done(r.ok(), r.retryable(), r.error, r.receipt); });
 }
 
 }  // namespace tether

@@ -3,8 +3,9 @@
 // escalation timers (EscalationScheduled / EscalationCancelled events) that an
 // acknowledgement (an attach, an answer, `tether ack`, the session moving on) cancels,
 // answers permissions through the hooks' policy point and passes on the answers plugins
-// give (a notification's Approve button), and owns the notifier plugin instances of the
-// current configuration, swapped atomically on reload.
+// give (a notification's Approve button, a chat's click, with who gave it), and owns the
+// notifier plugin instances of the current configuration, swapped atomically on reload.
+// Revising messages once their request is decided belongs to MessageUpdates.
 #pragma once
 
 #include <functional>
@@ -13,6 +14,7 @@
 #include <string>
 
 #include "agent/hooks.h"
+#include "notify/message_updates.h"
 #include "notify/outbox.h"
 #include "notify/plugin_host.h"
 #include "notify/rules.h"
@@ -48,10 +50,12 @@ private:
     void on_fleet_state_changed(const Event& ev);  // another host's, taken by the fleet notifier
     void cancel_escalations(int64_t session, const std::string& reason, const std::string& unless_state = "");
     void fire_escalation(int64_t scheduled_seq);
-    void send(const std::string& notifier, const Notification& message, int64_t key, int attempt, Outbox::SendDone done);
+    void send(const std::string& notifier, const Notification& message, int64_t key, int attempt, bool maybe_delivered,
+              Outbox::SendDone done);
     Notification message_for(const Transition& t, const RuleAction& a, const Event& cause, const std::string& notifier) const;
     std::optional<PermissionDecision> decide(const SessionRow& row, const nlohmann::json& payload);
     void on_plugin_decision(const PluginDecision& d);
+    AnswerOutcome on_plugin_answer(const PluginAnswer& a);
 
     EventLoop& m_loop;
     Store& m_store;
@@ -59,6 +63,7 @@ private:
     PluginHost& m_plugins;
     std::function<bool(int64_t)> m_attached;
     Outbox m_outbox;
+    MessageUpdates m_updates;
     RuleConfig m_rules;
     RuleMemory m_memory;
     std::map<std::string, PluginHost::InstanceId> m_instances;  // notifier name -> instance

@@ -11,6 +11,8 @@ struct Outbox::Item {
     std::string notifier;
     Notification message;
     int attempts = 0;  // finished attempts
+    bool resumed = false;  // after a restart: an attempt may have been cut short unrecorded
+    int64_t update_of = 0;
     int64_t started_us = 0;
     bool sending = false;
     std::unique_ptr<Timer> retry;
@@ -22,9 +24,10 @@ Outbox::Outbox(EventLoop& loop, Store& store, Sender sender, OutboxOptions optio
 Outbox::~Outbox() = default;
 
 int64_t Outbox::enqueue(int64_t session, const std::string& rule, const std::string& notifier, int64_t cause,
-                        int64_t escalation_of, const Notification& message) {
+                        int64_t escalation_of, const Notification& message, int64_t update_of) {
     nlohmann::json fact{{"rule", rule}, {"notifier", notifier}, {"cause", cause}, {"message", notification_json(message)}};
     if (escalation_of) fact["escalation_of"] = escalation_of;
+    if (update_of) fact["update_of"] = update_of;
     return m_store.append(make_json_event(session, EventKind::NotificationQueued, fact)).seq;
 }
 
@@ -35,6 +38,7 @@ void Outbox::on_committed(const Event& ev) {
     item->session = ev.session;
     item->notifier = j.value("notifier", "");
     item->message = notification_from_json(j.value("message", nlohmann::json::object()));
+    item->update_of = j.value("update_of", int64_t{0});
     m_items[ev.seq] = std::move(item);
     start(ev.seq);
 }
@@ -52,6 +56,8 @@ Result<size_t> Outbox::resume() {
         item->notifier = j.is_object() ? j.value("notifier", "") : "";
         item->message = notification_from_json(j.is_object() ? j.value("message", nlohmann::json::object()) : nlohmann::json());
         item->attempts = static_cast<int>(f.counted);
+        item->resumed = true;
+        item->update_of = j.is_object() ? j.value("update_of", int64_t{0}) : 0;
         m_items[f.seq] = std::move(item);
     }
     for (const OpenFact& f : *open) start(f.seq);
@@ -74,21 +80,24 @@ void Outbox::start(int64_t key) {
     item.sending = true;
     item.started_us = now_us();
     std::weak_ptr<bool> alive = m_alive;
-    m_sender(item.notifier, item.message, key, item.attempts + 1,
-             [this, alive, key](bool ok, bool retryable, const std::string& error) {
-                 if (alive.lock()) finished(key, ok, retryable, error);
+    m_sender(item.notifier, item.message, key, item.attempts + 1, item.resumed || item.attempts > 0,
+             [this, alive, key](bool ok, bool retryable, const std::string& error, const std::string& receipt) {
+                 if (alive.lock()) finished(key, ok, retryable, error, receipt);
              });
 }
 
-void Outbox::finished(int64_t key, bool ok, bool retryable, const std::string& error) {
+void Outbox::finished(int64_t key, bool ok, bool retryable, const std::string& error, const std::string& receipt) {
     auto it = m_items.find(key);
     if (it == m_items.end()) return;
     Item& item = *it->second;
     item.sending = false;
     int attempt = ++item.attempts;
     if (ok) {
-        m_store.append(make_json_event(item.session, EventKind::NotificationSent,
-                                       {{"queued", key}, {"attempt", attempt}, {"latency_ms", (now_us() - item.started_us) / 1000}}));
+        nlohmann::json fact{{"queued", key}, {"attempt", attempt}, {"latency_ms", (now_us() - item.started_us) / 1000},
+                            {"notifier", item.notifier}};
+        if (!receipt.empty()) fact["receipt"] = receipt;
+        if (item.update_of) fact["update_of"] = item.update_of;
+        m_store.append(make_json_event(item.session, EventKind::NotificationSent, fact));
         m_items.erase(it);
         return;
     }

@@ -14,7 +14,8 @@ struct Harness {
     EventLoop loop;
     std::unique_ptr<Store> store;
     std::vector<std::pair<int64_t, int>> calls;  // (key, attempt)
-    std::function<void(Outbox::SendDone)> behaviour = [](Outbox::SendDone done) { done(true, false, ""); };
+    std::vector<bool> maybe_delivered;           // per call
+    std::function<void(Outbox::SendDone)> behaviour = [](Outbox::SendDone done) { done(true, false, "", ""); };
     Outbox* listening = nullptr;  // the outbox the store's commits go to, as the Daemon wires it
 
     Harness() { open(); }
@@ -29,8 +30,9 @@ struct Harness {
     }
     Outbox& listen(Outbox& o) { return *(listening = &o); }
     Outbox::Sender sender() {
-        return [this](const std::string&, const Notification&, int64_t key, int attempt, Outbox::SendDone done) {
+        return [this](const std::string&, const Notification&, int64_t key, int attempt, bool maybe, Outbox::SendDone done) {
             calls.emplace_back(key, attempt);
+            maybe_delivered.push_back(maybe);
             behaviour(std::move(done));
         };
     }
@@ -81,8 +83,8 @@ TEST_CASE("retryable failures are retried with backoff until success") {
     Harness h;
     int failures = 2;
     h.behaviour = [&](Outbox::SendDone done) {
-        if (failures-- > 0) done(false, true, "HTTP 500");
-        else done(true, false, "");
+        if (failures-- > 0) done(false, true, "HTTP 500", "");
+        else done(true, false, "", "");
     };
     Outbox outbox(h.loop, *h.store, h.sender(), OutboxOptions{.max_attempts = 5, .base_backoff_ms = 1, .max_backoff_ms = 4});
     h.listen(outbox);
@@ -100,7 +102,7 @@ TEST_CASE("retryable failures are retried with backoff until success") {
 
 TEST_CASE("a permanent failure, or the last attempt, is final") {
     Harness h;
-    h.behaviour = [](Outbox::SendDone done) { done(false, false, "bad request"); };
+    h.behaviour = [](Outbox::SendDone done) { done(false, false, "bad request", ""); };
     Outbox outbox(h.loop, *h.store, h.sender(), OutboxOptions{.max_attempts = 5, .base_backoff_ms = 1, .max_backoff_ms = 2});
     h.listen(outbox);
     outbox.enqueue(1, "rule", "fake", 0, 0, Notification{});
@@ -109,7 +111,7 @@ TEST_CASE("a permanent failure, or the last attempt, is final") {
     REQUIRE(failed.size() == 1);
     CHECK(failed[0].json()["final"] == true);
 
-    h.behaviour = [](Outbox::SendDone done) { done(false, true, "timeout"); };
+    h.behaviour = [](Outbox::SendDone done) { done(false, true, "timeout", ""); };
     outbox.enqueue(1, "rule", "fake", 0, 0, Notification{});
     h.run_until([&] { return h.events(EventKind::NotificationFailed).size() == 4; });
     CHECK(outbox.in_flight() == 1);
@@ -120,7 +122,7 @@ TEST_CASE("a restart resumes what was queued and not confirmed, counting earlier
     int64_t done_key = 0, pending_key = 0, failed_key = 0;
     {
         // Nothing is sent by this first outbox: its sender never calls back (a crash).
-        Outbox outbox(h.loop, *h.store, [](const std::string&, const Notification&, int64_t, int, Outbox::SendDone) {}, {});
+        Outbox outbox(h.loop, *h.store, [](const std::string&, const Notification&, int64_t, int, bool, Outbox::SendDone) {}, {});
         h.listen(outbox);
         done_key = outbox.enqueue(1, "r", "fake", 0, 0, Notification{.body = "1"});
         pending_key = outbox.enqueue(1, "r", "fake", 0, 0, Notification{.body = "2"});
@@ -141,4 +143,30 @@ TEST_CASE("a restart resumes what was queued and not confirmed, counting earlier
     h.run_until([&] { return h.events(EventKind::NotificationSent).size() == 2; });
     REQUIRE(h.calls.size() == 1);
     CHECK(h.calls[0] == std::make_pair(pending_key, 2));
+    CHECK(h.maybe_delivered == std::vector<bool>{true});
+}
+
+TEST_CASE("a receipt is recorded with the delivery, with its notifier and what it updates") {
+    Harness h;
+    int failures = 1;
+    h.behaviour = [&](Outbox::SendDone done) {
+        if (failures-- > 0) done(false, true, "timeout", "");
+        else done(true, false, "", R"({"ts":"1.2"})");
+    };
+    Outbox outbox(h.loop, *h.store, h.sender(), OutboxOptions{.max_attempts = 3, .base_backoff_ms = 1, .max_backoff_ms = 2});
+    h.listen(outbox);
+    int64_t first = outbox.enqueue(1, "rule", "slack", 0, 0, Notification{});
+    h.run_until([&] { return !h.events(EventKind::NotificationSent).empty(); });
+    // The first attempt might have reached the receiver; the retry says so.
+    CHECK(h.maybe_delivered == std::vector<bool>{false, true});
+    int64_t update = outbox.enqueue(1, "rule", "slack", 0, 0, Notification{}, first);
+    h.run_until([&] { return h.events(EventKind::NotificationSent).size() == 2; });
+    auto queued = h.events(EventKind::NotificationQueued);
+    CHECK(queued.back().json()["update_of"] == first);
+    auto sent = h.events(EventKind::NotificationSent);
+    CHECK(sent[0].json()["receipt"] == R"({"ts":"1.2"})");
+    CHECK(sent[0].json()["notifier"] == "slack");
+    CHECK_FALSE(sent[0].json().contains("update_of"));
+    CHECK(sent[1].json()["queued"] == update);
+    CHECK(sent[1].json()["update_of"] == first);
 }

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "base/event_loop.h"
@@ -40,6 +41,14 @@ struct PluginDecision {
     std::string message;
 };
 
+// An answer a plugin gave through notifier_host.answer (ABI 1.2), with who gave it.
+struct PluginAnswer {
+    uint64_t instance = 0;
+    std::string label;   // the instance's label: the notifier's name in the config
+    std::string plugin;  // the plugin's name: "by" is "<plugin>:<who>"
+    NotifierAnswer answer;
+};
+
 struct PluginHostOptions {
     std::vector<std::string> search_path;  // plugin_search_path(config extras) for the daemon
     int threads = 2;
@@ -47,6 +56,8 @@ struct PluginHostOptions {
     // Per instance: sends past their timeout whose call has not returned yet. At this
     // many, deliveries to that instance fail at once (retryable) instead of taking a thread.
     int max_overdue_sends = 2;
+    // How long notifier_host.answer waits for the loop before it says "unconfirmed".
+    long answer_wait_ms = 5000;
 };
 
 // Call every method on the loop thread. Libraries stay loaded as long as the host (the
@@ -82,15 +93,23 @@ public:
     // Forgets the instance; the plugin's destroy runs once its sends in progress return.
     void destroy(InstanceId id);
 
-    // Runs the plugin's send on a worker thread; done is called on the loop thread,
-    // exactly once, never from inside deliver. key: the idempotency key.
-    void deliver(InstanceId id, Notification message, std::string key, uint32_t attempt, Done done);
+    // Runs the plugin's send (its update, for a message with an update) on a worker thread;
+    // done is called on the loop thread, exactly once, never from inside deliver. key: the
+    // idempotency key. An update to an instance that takes none succeeds at once: there is
+    // nothing it could revise.
+    void deliver(InstanceId id, Notification message, std::string key, uint32_t attempt, DeliveryContext context,
+                 Done done);
+    // Whether the instance's plugin revises what it showed (ABI 1.2 update).
+    bool takes_updates(InstanceId id) const;
 
     // Called on the loop thread for each notifier_host.event from any plugin.
     void on_event(std::function<void(const PluginEvent&)> fn) { m_on_event = std::move(fn); }
     // Called on the loop thread for each notifier_host.decide from any plugin; without a
     // handler the decision is logged and dropped.
     void on_decision(std::function<void(const PluginDecision&)> fn) { m_on_decision = std::move(fn); }
+    // Called on the loop thread for each notifier_host.answer; its outcome goes back to the
+    // plugin's waiting thread. Without a handler the answer is refused as not pending.
+    void on_answer(std::function<AnswerOutcome(const PluginAnswer&)> fn) { m_on_answer = std::move(fn); }
 
     // Secret option values (every notifier's, from the configuration): instances created
     // from now on have each scrubbed from their errors, log lines and events, whoever's
@@ -103,8 +122,10 @@ public:
 private:
     struct Instance;
     struct Job;
+    struct AnswerWaits;
 
-    NotifierCalls calls_for(InstanceId id, const std::string& label, const std::string& plugin);
+    NotifierCalls calls_for(InstanceId id, const std::string& label, const std::string& plugin,
+                            const std::shared_ptr<AnswerWaits>& waits);
 
     EventLoop& m_loop;
     PluginHostOptions m_options;
@@ -114,7 +135,9 @@ private:
     InstanceId m_next_id = 1;
     std::function<void(const PluginEvent&)> m_on_event;
     std::function<void(const PluginDecision&)> m_on_decision;
+    std::function<AnswerOutcome(const PluginAnswer&)> m_on_answer;
     std::unique_ptr<DeadlinePool> m_pool;
+    std::thread::id m_loop_thread;  // where create and destroy run: answer refuses it
     std::vector<std::string> m_secrets;
 };
 

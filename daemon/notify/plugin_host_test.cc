@@ -4,12 +4,14 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
 #include <thread>
 
 #include "base/event_loop.h"
+#include "notifier_abi.h"
 #include "support.h"
 
 using namespace tether;
@@ -67,9 +69,9 @@ constexpr uint32_t k_attempt = 3;
 
 // Delivers one message and runs the loop until its result arrives.
 DeliveryResult deliver_one(EventLoop& loop, PluginHost& host, PluginHost::InstanceId id, const std::string& key,
-                           Notification m = sample()) {
+                           Notification m = sample(), DeliveryContext context = {}) {
     std::optional<DeliveryResult> result;
-    host.deliver(id, std::move(m), key, k_attempt, [&](DeliveryResult r) { result = std::move(r); });
+    host.deliver(id, std::move(m), key, k_attempt, std::move(context), [&](DeliveryResult r) { result = std::move(r); });
     REQUIRE(run_until(loop, [&] { return result.has_value(); }));
     return *result;
 }
@@ -95,7 +97,7 @@ TEST_CASE("plugin host delivers every message field to the fake plugin, on worke
     auto loop_thread = std::this_thread::get_id();
     std::optional<DeliveryResult> result;
     std::thread::id done_thread;
-    host.deliver(*id, sample(), "42", k_attempt, [&](DeliveryResult r) {
+    host.deliver(*id, sample(), "42", k_attempt, {}, [&](DeliveryResult r) {
         done_thread = std::this_thread::get_id();
         result = std::move(r);
     });
@@ -171,8 +173,8 @@ TEST_CASE("a plugin send past its timeout is a retryable failure and does not ho
 
     auto start = std::chrono::steady_clock::now();
     std::optional<DeliveryResult> slow_result, fast_result;
-    host.deliver(*slow, sample(), "1", k_attempt, [&](DeliveryResult r) { slow_result = std::move(r); });
-    host.deliver(*fast, sample(), "2", k_attempt, [&](DeliveryResult r) { fast_result = std::move(r); });
+    host.deliver(*slow, sample(), "1", k_attempt, {}, [&](DeliveryResult r) { slow_result = std::move(r); });
+    host.deliver(*fast, sample(), "2", k_attempt, {}, [&](DeliveryResult r) { fast_result = std::move(r); });
     REQUIRE(run_until(loop, [&] { return slow_result && fast_result; }));
     auto elapsed = std::chrono::steady_clock::now() - start;
     CHECK(elapsed < std::chrono::milliseconds(1000));
@@ -223,7 +225,7 @@ TEST_CASE("plugin load and create errors name the plugin file and the problem") 
     auto bad_abi = host.create("bad-abi", {});
     REQUIRE(!bad_abi);
     CHECK(bad_abi.error().message ==
-          "plugin bad-abi (" + k_dir + "/tether-notifier-bad-abi.so): ABI version 2.0, this tether speaks 1.1");
+          "plugin bad-abi (" + k_dir + "/tether-notifier-bad-abi.so): ABI version 2.0, this tether speaks 1.2");
 
     auto no_entry = host.load("no-entry");
     REQUIRE(!no_entry);
@@ -341,7 +343,7 @@ TEST_CASE("delivery to an unknown or destroyed plugin instance fails on the loop
     auto id = host.create("fake", {{"file", tmp.file("out")}, {"sleep_ms", "200"}});
     REQUIRE(id);
     std::optional<DeliveryResult> in_flight;
-    host.deliver(*id, sample(), "2", k_attempt, [&](DeliveryResult res) { in_flight = std::move(res); });
+    host.deliver(*id, sample(), "2", k_attempt, {}, [&](DeliveryResult res) { in_flight = std::move(res); });
     host.destroy(*id);
     REQUIRE(run_until(loop, [&] { return in_flight.has_value(); }));
     CHECK(in_flight->ok());
@@ -366,7 +368,7 @@ TEST_CASE("many concurrent plugin deliveries all arrive exactly once") {
     bool off_loop = false;
     for (int i = 0; i < n; ++i) {
         std::string key = std::to_string(i);
-        host.deliver(i % 2 ? *b : *a, sample(), key, k_attempt, [&, key](DeliveryResult r) {
+        host.deliver(i % 2 ? *b : *a, sample(), key, k_attempt, {}, [&, key](DeliveryResult r) {
             off_loop = off_loop || std::this_thread::get_id() != loop_thread;
             ++done_count[key];
             if (r.retryable()) ++retries;
@@ -391,4 +393,125 @@ TEST_CASE("the plugin search path puts config paths first and ends at the instal
     CHECK(path.back() == TETHER_PLUGIN_INSTALL_DIR);
     // The directory of the running binary (daemon/ in the build tree) comes next.
     CHECK(path[1].find("daemon") != std::string::npos);
+}
+
+TEST_CASE("a plugin's answer reaches on_answer with who, always and session, and its outcome goes back to the plugin") {
+    TempDir tmp;
+    EventLoop loop;
+    PluginHost host(loop, options_for_tests());
+    std::vector<PluginAnswer> answers;
+    std::thread::id answered_on;
+    host.on_answer([&](const PluginAnswer& a) {
+        answered_on = std::this_thread::get_id();
+        answers.push_back(a);
+        return AnswerOutcome{a.answer.allow ? NOTIFIER_ANSWER_DECIDED : NOTIFIER_ANSWER_NOT_PENDING,
+                             "request " + std::to_string(a.answer.request) + (a.answer.allow ? ": allowed" : " is not pending")};
+    });
+    auto always = host.create("fake", {{"file", tmp.file("always")}, {"answer", "always"}}, "phone");
+    auto deny = host.create("fake", {{"file", tmp.file("deny")}, {"answer", "deny"}}, "phone");
+    auto bad = host.create("fake", {{"file", tmp.file("bad")}, {"answer", "bad-who"}}, "phone");
+    REQUIRE(always);
+    REQUIRE(deny);
+    REQUIRE(bad);
+    CHECK(deliver_one(loop, host, *always, "1").ok());
+    REQUIRE(answers.size() == 1);
+    CHECK(answered_on == std::this_thread::get_id());
+    CHECK(answers[0].label == "phone");
+    CHECK(answers[0].plugin == "fake");
+    CHECK(answers[0].answer.who == "tester");
+    CHECK(answers[0].answer.request == 1234);
+    CHECK(answers[0].answer.allow);
+    CHECK(answers[0].answer.always);
+    CHECK(answers[0].answer.session_id == "17");
+    auto line = read_lines(tmp.file("always"))[0];
+    CHECK(line["answer_status"] == NOTIFIER_ANSWER_DECIDED);
+    CHECK(line["answer_reason"] == "request 1234: allowed");
+
+    CHECK(deliver_one(loop, host, *deny, "2").ok());
+    REQUIRE(answers.size() == 2);
+    CHECK_FALSE(answers[1].answer.allow);
+    CHECK_FALSE(answers[1].answer.always);
+    CHECK(answers[1].answer.message == "answered by the fake");
+    line = read_lines(tmp.file("deny"))[0];
+    CHECK(line["answer_status"] == NOTIFIER_ANSWER_NOT_PENDING);
+    CHECK(line["answer_reason"] == "request 1234 is not pending");
+
+    // A who that cannot be part of "by" is refused before it reaches the loop.
+    CHECK(deliver_one(loop, host, *bad, "3").ok());
+    CHECK(answers.size() == 2);
+    CHECK(read_lines(tmp.file("bad"))[0]["answer_status"] == NOTIFIER_ANSWER_INVALID);
+}
+
+TEST_CASE("answer refuses the host's main thread, says when nothing takes answers, and when the loop is too slow") {
+    TempDir tmp;
+    EventLoop loop;
+    PluginHostOptions o = options_for_tests();
+    o.answer_wait_ms = 100;
+    PluginHost host(loop, o);
+    // In create (the loop thread): waiting for the loop there would deadlock.
+    auto early = host.create("fake", {{"file", tmp.file("early")}, {"answer_in_create", "yes"}});
+    REQUIRE(early);
+    CHECK(deliver_one(loop, host, *early, "1").ok());
+    auto line = read_lines(tmp.file("early"))[0];
+    CHECK(line["create_answer_status"] == NOTIFIER_ANSWER_INVALID);
+    CHECK(line["create_answer_reason"].get<std::string>().find("main thread") != std::string::npos);
+
+    auto id = host.create("fake", {{"file", tmp.file("out")}, {"answer", "allow"}});
+    REQUIRE(id);
+    CHECK(deliver_one(loop, host, *id, "2").ok());
+    line = read_lines(tmp.file("out"))[0];
+    CHECK(line["answer_status"] == NOTIFIER_ANSWER_NOT_PENDING);
+    CHECK(line["answer_reason"] == "nothing in this tether takes answers");
+
+    // A loop busy past the wait: the plugin hears "unconfirmed", the answer still applies.
+    int applied = 0;
+    host.on_answer([&](const PluginAnswer&) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        ++applied;
+        return AnswerOutcome{NOTIFIER_ANSWER_DECIDED, "ok"};
+    });
+    CHECK(deliver_one(loop, host, *id, "3").ok());
+    line = read_lines(tmp.file("out"))[1];
+    CHECK(line["answer_status"] == NOTIFIER_ANSWER_UNCONFIRMED);
+    CHECK(applied == 1);
+}
+
+TEST_CASE("receipts come back with the delivery, and updates reach only plugins that take them") {
+    TempDir tmp;
+    EventLoop loop;
+    PluginHost host(loop, options_for_tests());
+    auto fake = host.create("fake", {{"file", tmp.file("out")}, {"receipt", "yes"}});
+    auto old = host.create("abi-1-0", {{"file", tmp.file("old")}});
+    REQUIRE(fake);
+    REQUIRE(old);
+    CHECK(host.takes_updates(*fake));
+    CHECK_FALSE(host.takes_updates(*old));
+
+    Notification m = sample();
+    m.always = nlohmann::json::parse(R"({"type":"addRules"})");
+    DeliveryResult sent = deliver_one(loop, host, *fake, "5", m, DeliveryContext{.session_receipt = "fake:4", .maybe_delivered = true});
+    CHECK(sent.ok());
+    CHECK(sent.receipt == "fake:5");
+    auto line = read_lines(tmp.file("out"))[0];
+    CHECK(line["always_json"] == R"({"type":"addRules"})");
+    CHECK(line["session_receipt"] == "fake:4");
+    CHECK(line["maybe_delivered"] == true);
+
+    Notification u = sample();
+    u.update = NotificationUpdate{.receipt = "fake:5", .decision = "allow", .by = "slack:U0123", .time_ms = 1700000000999, .always = true};
+    DeliveryResult updated = deliver_one(loop, host, *fake, "6", u);
+    CHECK(updated.ok());
+    CHECK(updated.receipt == "fake-update:6");
+    line = read_lines(tmp.file("out"))[1];
+    CHECK(line["update"] == true);
+    CHECK(line["update_receipt"] == "fake:5");
+    CHECK(line["decision"] == "allow");
+    CHECK(line["decided_by"] == "slack:U0123");
+    CHECK(line["decided_time_ms"] == 1700000000999);
+    CHECK(line["decided_always"] == true);
+    CHECK(line["permission_request"] == 1234);
+
+    // An ABI 1.0 plugin is never asked to revise anything: the update is done at once.
+    CHECK(deliver_one(loop, host, *old, "7", u).ok());
+    CHECK_FALSE(std::ifstream(tmp.file("old")).good());
 }

@@ -303,7 +303,7 @@ TEST_CASE("wrong shapes are errors, not crashes") {
     CHECK(has_error(parse("notifiers: [a]\n").errors, 1, 12, "notifiers must be a mapping"));
     CHECK(has_error(parse("rules:\n  - just a string\n").errors, 2, 5, "each rule must be a mapping"));
     CHECK(has_error(parse("quiet_hours: {days: [sat]}\n").errors, 1, 14, "quiet_hours has no hours"));
-    auto p = parse("notifiers: {d: {plugin: d, options: {x: [1, 2]}}}\nrules:\n  - {name: r, when: {tool: {a: b}}, notify: [d]}\n");
+    auto p = parse("notifiers: {d: {plugin: d, options: {x: {a: b}}}}\nrules:\n  - {name: r, when: {tool: {a: b}}, notify: [d]}\n");
     CHECK(has_error(p.errors, 1, 41, "option \"x\" must be"));
     CHECK(has_error(p.errors, 3, 28, "tool must be a string or a list"));
     CHECK(has_error(parse("rules:\n  - {name: r, when: {to: idle}, notify: [nobody]}\n").errors, 2, 42, "unknown notifier \"nobody\""));
@@ -615,6 +615,24 @@ TEST_CASE("secrets come from the environment and from private files and are reda
     p = parse("notifiers:\n  hook:\n    plugin: webhook\n    options: {key: {file: missing}}\n", config);
     REQUIRE(p.errors.size() == 1);
     CHECK(p.errors[0].message.find("cannot read secret file") != std::string::npos);
+}
+
+TEST_CASE("a list option reaches the plugin as one comma-separated value; other shapes are errors with their line") {
+    TempDir dir;
+    std::string config = dir.file("config.yaml");
+    Parsed p = parse("notifiers:\n  s:\n    plugin: slack\n    options:\n      allow_users: [U0ANN, U0BOB]\n", config);
+    INFO(dump(p.errors));
+    REQUIRE(p.errors.empty());
+    const Notifier& n = p.config.notifiers.at("s");
+    REQUIRE(n.options.size() == 1);
+    CHECK(n.options[0].value == "U0ANN,U0BOB");
+    CHECK_FALSE(n.options[0].secret);
+
+    p = parse("notifiers:\n  s:\n    plugin: slack\n    options:\n      allow_users: [U0ANN, \"a,b\", [x]]\n", config);
+    REQUIRE(p.errors.size() == 2);
+    CHECK(p.errors[0].line == 5);
+    CHECK(p.errors[0].message.find("holds a comma") != std::string::npos);
+    CHECK(p.errors[1].message.find("plain values only") != std::string::npos);
 }
 
 TEST_CASE("dry run reports every rule, the first failed condition, and leaves memory alone") {

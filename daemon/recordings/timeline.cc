@@ -56,11 +56,15 @@ std::string summary(const Event& ev, const nlohmann::json& j) {
     }
     case EventKind::PermissionRequested: return with_tool("permission requested", j);
     case EventKind::PermissionDecided:
-        return "permission " + str(j, "decision") + " by " + str(j, "by") +
+        return "permission " + str(j, "decision") + (j.value("always", false) ? " (always)" : "") + " by " + str(j, "by") +
+               (j.contains("notifier") && str(j, "by").rfind("notifier:", 0) != 0 ? " via " + str(j, "notifier") : "") +
                (j.contains("latency_ms") ? " after " + str(j, "latency_ms") + " ms" : "");
     case EventKind::AgentNotified: return "agent says " + str(j, "state") + (j.contains("message") ? ": " + str(j, "message") : "");
     case EventKind::ScreenPromptSeen: return "dialog on screen: " + str(j, "prompt");
-    case EventKind::NotificationQueued: return "notification queued for " + str(j, "notifier") + " (rule " + str(j, "rule") + ")";
+    case EventKind::NotificationQueued:
+        if (j.contains("update_of"))  // its request was decided: the message that showed it is revised
+            return "notification " + str(j, "update_of") + " to be revised by " + str(j, "notifier") + " (its request was decided)";
+        return "notification queued for " + str(j, "notifier") + " (rule " + str(j, "rule") + ")";
     case EventKind::NotificationSent: return "notification " + str(j, "queued") + " sent";
     case EventKind::NotificationFailed: return "notification " + str(j, "queued") + " failed: " + str(j, "error");
     case EventKind::EscalationScheduled: return "escalation scheduled (rule " + str(j, "rule") + ")";

@@ -33,3 +33,19 @@ TEST_CASE("a hook's own payload is cut down to its event, tool and message") {
     CHECK((*e)["summary"] == "hook PreToolUse Bash");
     CHECK_FALSE((*e)["data"].contains("payload"));
 }
+
+TEST_CASE("a decision says who gave it and through which notifier; a revision names the message it revises") {
+    auto e = timeline_entry(make_json_event(3, EventKind::PermissionDecided,
+                                            {{"request", 40}, {"decision", "allow"}, {"by", "slack:U0ANN"},
+                                             {"notifier", "slack-bot"}, {"always", true}, {"latency_ms", 812}}));
+    REQUIRE(e);
+    CHECK((*e)["summary"] == "permission allow (always) by slack:U0ANN via slack-bot after 812 ms");
+    e = timeline_entry(make_json_event(3, EventKind::PermissionDecided,
+                                       {{"request", 40}, {"decision", "deny"}, {"by", "notifier:desktop"}, {"notifier", "desktop"}}));
+    REQUIRE(e);
+    CHECK((*e)["summary"] == "permission deny by notifier:desktop");
+    e = timeline_entry(make_json_event(3, EventKind::NotificationQueued,
+                                       {{"rule", "permission"}, {"notifier", "slack-bot"}, {"update_of", 41}, {"cause", 44}}));
+    REQUIRE(e);
+    CHECK((*e)["summary"] == "notification 41 to be revised by slack-bot (its request was decided)");
+}

@@ -257,7 +257,7 @@ public:
         m_p = entry();
         REQUIRE(m_p->abi_major == NOTIFIER_ABI_MAJOR);
         m_host = notifier_host{NOTIFIER_ABI_MAJOR, NOTIFIER_ABI_MINOR, sizeof(notifier_host), &record,
-                               &host_log, &host_event, &host_decide};
+                               &host_log, &host_event, &host_decide, nullptr};
         if (host_1_0) {
             m_host.abi_minor = 0;
             m_host.struct_size = offsetof(notifier_host, decide);

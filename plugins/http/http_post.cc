@@ -31,6 +31,11 @@ size_t collect(char* data, size_t size, size_t n, void* user) {
     return len;  // read on, so the connection ends cleanly
 }
 
+// libcurl's progress callback: a nonzero return aborts the transfer (CURLE_ABORTED_BY_CALLBACK).
+int check_cancel(void* flag, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+    return static_cast<const std::atomic<bool>*>(flag)->load() ? 1 : 0;
+}
+
 // Transport errors a later attempt can cure; the others are a bad request or build.
 bool transport_transient(CURLcode c) {
     switch (c) {
@@ -99,6 +104,19 @@ Transport Transport::from_options(const notifier_sdk::Options& o, const notifier
 bool is_success(long status) { return status >= 200 && status < 300; }
 bool is_transient(long status) { return status == 408 || status == 429 || status >= 500; }
 
+std::string form_encoded(const std::vector<std::pair<std::string, std::string>>& fields) {
+    std::string out;
+    for (const auto& [k, v] : fields) {
+        for (const std::string* part : {&k, &v}) {
+            char* e = curl_easy_escape(nullptr, part->data(), static_cast<int>(part->size()));
+            if (!e) throw std::bad_alloc();
+            out += (part == &k ? (out.empty() ? "" : "&") : "=") + std::string(e);
+            curl_free(e);
+        }
+    }
+    return out;
+}
+
 Client::Client(Transport transport, std::vector<std::string> secrets)
     : m_transport(std::move(transport)), m_secrets(std::move(secrets)) {
     static GlobalInit init;  // the first plugin create runs on the host's main thread
@@ -129,7 +147,8 @@ std::string Client::excerpt(const std::string& body) const {
     return body.size() > 300 ? s + "..." : s;
 }
 
-Response Client::post(const Url& url, const std::vector<std::string>& headers, const std::string& body) const {
+Response Client::post(const Url& url, const std::vector<std::string>& headers, const std::string& body, long timeout_ms,
+                      const std::atomic<bool>* cancel) const {
     std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), &curl_easy_cleanup);
     if (!curl) throw notifier_sdk::Retry("cannot start an HTTP request to " + url.shown() + ": out of memory");
     struct curl_slist* list = nullptr;
@@ -149,7 +168,13 @@ Response Client::post(const Url& url, const std::vector<std::string>& headers, c
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "tether-notifier");
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, m_transport.connect_timeout_ms);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, m_transport.timeout_ms);
+    long timeout = timeout_ms > 0 ? timeout_ms : m_transport.timeout_ms;
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout);
+    if (cancel) {
+        curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, &check_cancel);
+        curl_easy_setopt(c, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(cancel));
+    }
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, m_transport.tls_verify ? 1L : 0L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, m_transport.tls_verify ? 2L : 0L);
     if (!m_transport.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, m_transport.ca_file.c_str());
@@ -164,8 +189,9 @@ Response Client::post(const Url& url, const std::vector<std::string>& headers, c
     if (rc != CURLE_OK) {
         // curl's own text may quote the URL; scrub it like anything else from outside.
         std::string why = scrub(errbuf[0] ? errbuf : curl_easy_strerror(rc));
+        if (rc == CURLE_ABORTED_BY_CALLBACK) throw notifier_sdk::Retry("POST " + url.shown() + ": cancelled");
         std::string text = "POST " + url.shown() + " failed: " + why;
-        if (rc == CURLE_OPERATION_TIMEDOUT) text += " (timeout_ms " + std::to_string(m_transport.timeout_ms) + ")";
+        if (rc == CURLE_OPERATION_TIMEDOUT) text += " (timeout_ms " + std::to_string(timeout) + ")";
         if (transport_transient(rc)) throw notifier_sdk::Retry(text);
         throw notifier_sdk::Fail(text);
     }

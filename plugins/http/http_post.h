@@ -1,9 +1,11 @@
-// The HTTP side shared by the webhook and Slack notifiers: one blocking libcurl POST per
-// call, the transport options every HTTP notifier takes, and the rule that keeps secrets
-// (URLs with tokens, bot tokens, signing secrets) out of every error text. Which status
-// means what, and the body, belong to each plugin.
+// The HTTP side shared by the webhook, Slack and Telegram notifiers: one blocking libcurl
+// POST per call (cancellable, for a long poll on a plugin's own thread), the transport
+// options every HTTP notifier takes, and the rule that keeps secrets (URLs with tokens,
+// bot tokens, signing secrets) out of every error text. Which status means what, and the
+// body, belong to each plugin.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -53,6 +55,9 @@ struct Response {
 bool is_success(long status);
 bool is_transient(long status);
 
+// application/x-www-form-urlencoded: key=value&... with both sides escaped.
+std::string form_encoded(const std::vector<std::pair<std::string, std::string>>& fields);
+
 // A POST client for one notifier instance. Thread-safe: each post uses its own handle.
 class Client {
 public:
@@ -68,7 +73,10 @@ public:
     // POSTs body with headers ("Name: value"). Returns whatever status the server gave.
     // Throws notifier_sdk::Retry for timeouts and connection or TLS failures, and
     // notifier_sdk::Fail for a request curl refuses to make. Error texts name url.shown().
-    Response post(const Url& url, const std::vector<std::string>& headers, const std::string& body) const;
+    // timeout_ms overrides the transport's for this call (a long poll); cancel, when set
+    // from another thread, ends the call within about 100 ms (Retry "cancelled").
+    Response post(const Url& url, const std::vector<std::string>& headers, const std::string& body,
+                  long timeout_ms = 0, const std::atomic<bool>* cancel = nullptr) const;
 
     // text with every secret replaced by "<redacted>": for anything taken from the wire.
     std::string scrub(std::string text) const;

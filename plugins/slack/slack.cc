@@ -1,182 +1,233 @@
 // tether-notifier-slack: posts each notification to Slack as Block Kit, either through an
 // incoming-webhook URL or with a bot token (chat.postMessage), where later notifications
-// of a session go into the thread of its first message. Honours 429 Retry-After; retries
-// themselves belong to the host (a Retry result), as for every notifier.
-#include <algorithm>
+// of a session go into the thread of its first message (continued after a restart from
+// the receipts the host keeps). With an app-level token it is interactive: a request's
+// message carries Approve / Always / Deny, clicks come back over Socket Mode
+// (socket_mode.h, interactions.h), and the message is revised (chat.update) once the
+// request is decided, wherever that was. Retries belong to the host (a Retry result).
 #include <chrono>
 #include <condition_variable>
-#include <ctime>
 #include <deque>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <string>
-#include <thread>
-#include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "chat_text.h"
+#include "clicks.h"
 #include "http_post.h"
+#include "interactions.h"
 #include "notifier_sdk.hpp"
+#include "slack_api.h"
+#include "slack_blocks.h"
+#include "socket_mode.h"
 
+namespace slack {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
 
 constexpr size_t k_max_threads = 4096;  // sessions whose thread is remembered
+constexpr const char* k_metadata_type = "tether_notification";
 
-// chat.postMessage errors that a later attempt can cure; every other one is permanent
-// (invalid_auth, channel_not_found, not_in_channel, invalid_blocks, ...).
-const std::set<std::string> k_transient_errors = {"ratelimited",         "rate_limited",    "internal_error",
-                                                  "fatal_error",         "request_timeout", "service_unavailable",
-                                                  "team_not_found_yet"};
-
-// Slack's mrkdwn treats &, < and > as control characters.
-std::string escaped(std::string_view s) {
-    std::string out;
-    for (char c : s) {
-        if (c == '&') out += "&amp;";
-        else if (c == '<') out += "&lt;";
-        else if (c == '>') out += "&gt;";
-        else out += c;
-    }
-    return out;
+bool slack_user_id(std::string_view id) {
+    if (id.empty() || id.size() > 20 || (id[0] != 'U' && id[0] != 'W')) return false;
+    for (char c : id)
+        if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) return false;
+    return true;
 }
 
-// At most max bytes, cut on a UTF-8 character boundary, with an ellipsis when cut.
-std::string truncated(std::string_view s, size_t max) {
-    if (s.size() <= max) return std::string(s);
-    size_t n = max - 3;
-    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
-    return std::string(s.substr(0, n)) + "...";
+// A receipt is {"channel", "ts", "thread_ts"}: which message, in which thread.
+struct Posted {
+    std::string channel, ts, thread_ts;
+};
+std::string receipt_of(const Posted& p) {
+    json r{{"channel", p.channel}, {"ts", p.ts}};
+    if (!p.thread_ts.empty()) r["thread_ts"] = p.thread_ts;
+    return r.dump();
 }
-
-// The command a person recognises in a tool input (like the rules' tool_input).
-std::string tool_input_text(std::string_view input_json) {
-    if (input_json.empty()) return "";
-    json j = json::parse(input_json, nullptr, false);
-    if (j.is_discarded()) return std::string(input_json);
-    if (j.is_string()) return j.get<std::string>();
-    if (j.is_object())
-        for (const char* k : {"command", "file_path", "path", "url", "pattern", "query"})
-            if (auto it = j.find(k); it != j.end() && it->is_string()) return it->get<std::string>();
-    return j.dump();
-}
-
-json mrkdwn(const std::string& text) { return {{"type", "mrkdwn"}, {"text", text}}; }
-
-// The Block Kit message: header, the body, fields (session, agent, state, tool), context.
-json blocks_for(const notifier_sdk::Message& m) {
-    std::string title = m.title().empty() ? std::string(m.session_name()) + ": " + std::string(m.kind()) : std::string(m.title());
-    std::string text = !m.body().empty() ? std::string(m.body()) : std::string(m.message());
-    json blocks = json::array();
-    blocks.push_back({{"type", "header"}, {"text", {{"type", "plain_text"}, {"text", truncated(title, 150)}, {"emoji", true}}}});
-    if (!text.empty()) blocks.push_back({{"type", "section"}, {"text", mrkdwn(escaped(truncated(text, 2900)))}});
-
-    json fields = json::array();
-    std::string session = std::string(m.session_name()) + (m.session_id().empty() ? "" : " (#" + std::string(m.session_id()) + ")");
-    fields.push_back(mrkdwn("*Session*\n" + escaped(truncated(session, 200))));
-    if (!m.agent().empty()) fields.push_back(mrkdwn("*Agent*\n" + escaped(m.agent())));
-    std::string state = m.state_from().empty() ? std::string(m.state_to())
-                                               : std::string(m.state_from()) + " \u2192 " + std::string(m.state_to());
-    fields.push_back(mrkdwn("*State*\n" + escaped(state)));
-    if (!m.tool().empty()) {
-        std::string input = tool_input_text(m.tool_input_json());
-        std::replace(input.begin(), input.end(), '`', '\'');  // a backtick would end the code span
-        std::replace(input.begin(), input.end(), '\n', ' ');
-        std::string tool = escaped(m.tool()) + (input.empty() ? "" : ": `" + escaped(truncated(input, 300)) + "`");
-        fields.push_back(mrkdwn("*Tool*\n" + tool));
-    }
-    blocks.push_back({{"type", "section"}, {"fields", fields}});
-
-    json context = json::array();
-    if (m.time_ms() > 0) {
-        // Slack shows <!date^...> in the reader's own time zone; the text after | is the fallback.
-        std::time_t secs = static_cast<std::time_t>(m.time_ms() / 1000);
-        std::tm tm{};
-        gmtime_r(&secs, &tm);
-        char utc[32];
-        std::strftime(utc, sizeof utc, "%Y-%m-%d %H:%M:%S UTC", &tm);
-        context.push_back(mrkdwn("<!date^" + std::to_string(secs) + "^{date_short_pretty} {time_secs}|" + utc + ">"));
-    }
-    if (!m.cwd().empty()) context.push_back(mrkdwn("`" + escaped(truncated(m.cwd(), 300)) + "`"));
-    if (!m.rule().empty()) context.push_back(mrkdwn("rule " + escaped(m.rule())));
-    if (!context.empty()) blocks.push_back({{"type", "context"}, {"elements", context}});
-    return blocks;
-}
-
-std::string fallback_text(const notifier_sdk::Message& m) {
-    std::string title = m.title().empty() ? std::string(m.session_name()) + ": " + std::string(m.kind()) : std::string(m.title());
-    std::string text = !m.body().empty() ? std::string(m.body()) : std::string(m.message());
-    return escaped(truncated(text.empty() ? title : title + ": " + text, 3000));
+std::optional<Posted> parse_receipt(std::string_view text) {
+    json r = json::parse(text, nullptr, false);
+    if (!r.is_object()) return std::nullopt;
+    Posted p{r.value("channel", ""), r.value("ts", ""), r.value("thread_ts", "")};
+    if (p.channel.empty() || p.ts.empty()) return std::nullopt;
+    return p;
 }
 
 class Slack {
 public:
-    Slack(notifier_sdk::Host host, const notifier_sdk::Options& o)
-        : m_host(host),
-          m_transport(notifier_http::Transport::from_options(o, host)),
-          m_client(m_transport, {}) {
+    Slack(notifier_sdk::Host host, const notifier_sdk::Options& o) : m_host(host), m_events(host) {
         o.reject_unknown({"webhook", "token", "channel", "api_base", "thread", "max_retry_wait_ms", "connect_timeout_ms",
-                          "timeout_ms", "tls_verify", "ca_file"});
+                          "timeout_ms", "tls_verify", "ca_file", "app_token", "allow_users", "deny_message",
+                          "reconnect_min_ms"});
+        auto transport = notifier_http::Transport::from_options(o, host);
         auto webhook = o.optional("webhook");
         auto token = o.optional("token");
         if (webhook.has_value() == token.has_value())
             throw notifier_sdk::BadOptions("give either webhook (an incoming-webhook URL) or token (a bot token) and channel");
         m_max_wait = std::chrono::milliseconds(o.integer("max_retry_wait_ms", 4000, 0, 60000));
-        if (m_transport.timeout_ms + m_max_wait.count() > 9500)
+        if (transport.timeout_ms + m_max_wait.count() > 9500)
             m_host.warn("timeout_ms + max_retry_wait_ms exceed the daemon's 10 s per send: a send that takes that long "
                         "is abandoned and counted as timed out");
         if (webhook) {
-            if (o.has("channel") || o.has("api_base") || o.has("thread"))
-                throw notifier_sdk::BadOptions("channel, api_base and thread go with token; an incoming webhook posts to its own channel");
+            for (const char* k : {"channel", "api_base", "thread", "app_token", "allow_users", "deny_message", "reconnect_min_ms"})
+                if (o.has(k))
+                    throw notifier_sdk::BadOptions(std::string(k) + " goes with token; an incoming webhook posts to its own channel "
+                                                                    "and cannot take answers");
             m_url.emplace(o.required("webhook"), "webhook");
-            m_client.add_secret(m_url->text());
-            for (const auto& part : m_url->secret_parts()) m_client.add_secret(part);
+            std::vector<std::string> secrets{m_url->text()};
+            for (const auto& part : m_url->secret_parts()) secrets.push_back(part);
+            m_api = std::make_unique<SlackApi>(transport, "https://hooks.slack.com", secrets);
             m_host.info("posting to a Slack incoming webhook at " + m_url->shown());
             return;
         }
         m_token = o.required("token");
-        if (m_token.find_first_of(" \t\r\n") != std::string::npos)
-            throw notifier_sdk::BadOptions("token: contains white space or a line break");
-        m_client.add_secret(m_token);
+        std::string app_token = o.get("app_token", "");
+        for (const std::string* t : {&m_token, &app_token})
+            if (t->find_first_of(" \t\r\n") != std::string::npos)
+                throw notifier_sdk::BadOptions(std::string(t == &m_token ? "token" : "app_token") + ": contains white space or a line break");
         m_channel = o.required("channel");
         m_thread = o.boolean("thread", true);
-        std::string base = o.get("api_base", "https://slack.com/api");
-        while (!base.empty() && base.back() == '/') base.pop_back();
-        m_url.emplace(base + "/chat.postMessage", "api_base");
-        m_host.info("posting with chat.postMessage at " + m_url->shown() + " to " + m_channel +
+        m_api = std::make_unique<SlackApi>(transport, o.get("api_base", "https://slack.com/api"),
+                                           std::vector<std::string>{m_token, app_token});
+        m_host.info("posting with chat.postMessage at " + m_api->shown() + " to " + m_channel +
                     (m_thread ? ", a thread per session" : ""));
+        if (!app_token.empty()) start_answers(o, transport, app_token);
+        else if (o.has("allow_users") || o.has("deny_message") || o.has("reconnect_min_ms"))
+            throw notifier_sdk::BadOptions("allow_users, deny_message and reconnect_min_ms go with app_token (Socket Mode)");
     }
 
     void send(const notifier_sdk::Message& m) {
         auto budget = m_max_wait;
-        wait_out_rate_limit(budget);
-        json payload = {{"text", fallback_text(m)}, {"blocks", blocks_for(m)}};
-        if (m_token.empty()) return post_webhook(payload, budget);
+        json payload = {{"text", fallback_text(m)}};
+        if (!m_token.empty()) return send_api(m, payload, budget);
+        payload["blocks"] = blocks_for(m, std::nullopt);
+        m_api->post_webhook(*m_url, payload, budget);
+    }
 
-        payload["channel"] = m_channel;
-        payload["unfurl_links"] = false;
-        payload["unfurl_media"] = false;
-        std::string session(m.session_id());
-        if (!m_thread || session.empty()) {
-            post_api(payload, budget);
-            return;
-        }
-        ThreadClaim claim(*this, session);
-        if (!claim.ts.empty()) {
-            payload["channel"] = claim.channel;
-            payload["thread_ts"] = claim.ts;
-            post_api(payload, budget);
-            return;
-        }
-        json reply = post_api(payload, budget);  // the session's first message starts its thread
-        claim.started(reply.value("ts", ""), reply.value("channel", m_channel));
+    // ABI 1.2: the request this plugin's message showed was decided (anywhere).
+    void update(const notifier_sdk::Message& m) {
+        if (m_token.empty()) return;  // a webhook's messages cannot be changed
+        auto posted = parse_receipt(m.update_receipt());
+        if (!posted) throw notifier_sdk::Fail("update: the receipt names no Slack message");
+        auto budget = m_max_wait;
+        json args{{"channel", posted->channel}, {"ts", posted->ts},
+                  {"text", fallback_text(m) + " \u2014 " + decided_text(m)}, {"blocks", decided_blocks(m)}};
+        m_api->call("chat.update", m_token, args, budget);
+        m.set_receipt(std::string(m.update_receipt()));
     }
 
 private:
+    void start_answers(const notifier_sdk::Options& o, const notifier_http::Transport& transport, const std::string& app_token) {
+        if (app_token.rfind("xapp-", 0) != 0)
+            throw notifier_sdk::BadOptions("app_token: an app-level token starts with xapp- (the app's Basic Information, "
+                                           "App-Level Tokens, with connections:write)");
+        if (!o.has("allow_users"))
+            throw notifier_sdk::BadOptions("allow_users is required with app_token: the Slack user ids (U0123ABCD) who may answer");
+        Interactions::Options io;
+        io.bot_token = m_token;
+        io.allow = notifier_chat::AllowList("allow_users", o.get("allow_users", ""), &slack_user_id,
+                                            "a Slack user id such as U0123ABCD");
+        io.deny_message = o.get("deny_message", "Denied from Slack.");
+        size_t people = io.allow.size();
+        m_interactions = std::make_unique<Interactions>(*m_api, std::move(io), m_host, m_events);
+        SocketMode::Options so;
+        so.app_token = app_token;
+        so.reconnect_min_ms = o.integer("reconnect_min_ms", 1000, 10, 60000);
+        so.reconnect_max_ms = std::max<long>(so.reconnect_min_ms, 60000);
+        so.ws.connect_timeout_ms = std::max<long>(transport.connect_timeout_ms, 5000);
+        so.ws.tls_verify = transport.tls_verify;
+        so.ws.ca_file = transport.ca_file;
+        m_socket = std::make_unique<SocketMode>(*m_api, so, m_host, m_events,
+                                                [this](json payload) { m_interactions->post(std::move(payload)); });
+        m_host.info("answers from Slack through Socket Mode, for " + std::to_string(people) + " allowed user(s)");
+    }
+
+    void send_api(const notifier_sdk::Message& m, json& payload, std::chrono::milliseconds& budget) {
+        std::optional<Buttons> buttons;
+        if (m_socket && m.permission_request() > 0 && m_host.can_answer())
+            buttons = Buttons{m.permission_request(), std::string(m.session_id()), notifier_chat::suggestion_text(m.always_json())};
+        payload["blocks"] = blocks_for(m, buttons);
+        payload["channel"] = m_channel;
+        payload["unfurl_links"] = false;
+        payload["unfurl_media"] = false;
+        // The idempotency key travels with the message, so a retry can find it posted.
+        payload["metadata"] = {{"event_type", k_metadata_type},
+                               {"event_payload", {{"key", std::string(m.idempotency_key())}, {"session", std::string(m.session_id())}}}};
+        std::string session(m.session_id());
+        if (!m_thread || session.empty()) {
+            Posted p = post(m, payload, "", budget);
+            m.set_receipt(receipt_of(p));
+            return;
+        }
+        ThreadClaim claim(*this, session, parse_receipt(m.session_receipt()));
+        if (!claim.ts.empty()) {
+            payload["channel"] = claim.channel;
+            payload["thread_ts"] = claim.ts;
+            Posted p = post(m, payload, claim.ts, budget);
+            m.set_receipt(receipt_of({p.channel, p.ts, claim.ts}));
+            return;
+        }
+        Posted p = post(m, payload, "", budget);  // the session's first message starts its thread
+        claim.started(p.ts, p.channel);
+        m.set_receipt(receipt_of({p.channel, p.ts, p.ts}));
+    }
+
+    // chat.postMessage, unless an earlier attempt already posted it (its answer was lost).
+    Posted post(const notifier_sdk::Message& m, const json& payload, const std::string& thread_ts, std::chrono::milliseconds& budget) {
+        std::string channel = payload.value("channel", m_channel);
+        if (m.maybe_delivered())
+            if (auto found = find_posted(m, channel, thread_ts, budget)) {
+                m_host.info("notification " + std::string(m.idempotency_key()) + " was posted by an earlier attempt: not again");
+                return *found;
+            }
+        json reply = m_api->call("chat.postMessage", m_token, payload, budget);
+        Posted p{reply.value("channel", channel), reply.value("ts", ""), thread_ts};
+        if (p.channel.rfind('C', 0) == 0 || p.channel.rfind('G', 0) == 0) {
+            std::lock_guard lock(m_mutex);
+            m_channel_id = p.channel;
+        }
+        return p;
+    }
+
+    // Looks for a message carrying this key (its metadata) in the thread or the channel.
+    std::optional<Posted> find_posted(const notifier_sdk::Message& m, std::string channel, const std::string& thread_ts,
+                                      std::chrono::milliseconds& budget) {
+        if (!channel.empty() && channel[0] == '#') {
+            std::lock_guard lock(m_mutex);
+            channel = m_channel_id;  // the history needs an id, not a name
+        }
+        if (channel.empty()) return std::nullopt;
+        std::vector<std::pair<std::string, std::string>> fields{{"channel", channel}, {"limit", "200"}, {"include_all_metadata", "true"}};
+        if (!thread_ts.empty()) fields.emplace_back("ts", thread_ts);
+        else fields.emplace_back("oldest", std::to_string(std::max<int64_t>(0, m.time_ms() / 1000 - 5)));
+        json reply;
+        try {
+            reply = m_api->call_form(thread_ts.empty() ? "conversations.history" : "conversations.replies", m_token, fields, budget);
+        } catch (const std::exception& e) {
+            if (SlackApi::error_code(e) == "missing_scope")
+                m_events.report("duplicate_check_unavailable",
+                                std::string(e.what()) + ": without channels:history (groups:history for a private channel) a "
+                                                        "retry cannot see whether Slack already has the message, and may post it twice");
+            else m_host.warn(std::string("cannot check for an earlier post: ") + e.what());
+            return std::nullopt;
+        }
+        auto messages = reply.find("messages");
+        if (messages == reply.end() || !messages->is_array()) return std::nullopt;
+        for (const auto& msg : *messages) {
+            if (!msg.is_object() || !msg.contains("metadata") || !msg["metadata"].is_object()) continue;
+            const json& md = msg["metadata"];
+            if (md.value("event_type", "") != k_metadata_type || !md.contains("event_payload") || !md["event_payload"].is_object()) continue;
+            if (md["event_payload"].value("key", "") != m.idempotency_key()) continue;
+            return Posted{channel, msg.value("ts", ""), thread_ts};
+        }
+        return std::nullopt;
+    }
+
     // While a session's first message is on its way, its later ones wait for its ts.
     struct Thread {
         std::string ts, channel;
@@ -187,11 +238,16 @@ private:
     public:
         std::string ts, channel;  // empty ts: this send starts the thread
 
-        ThreadClaim(Slack& s, const std::string& session) : m_s(s), m_session(session) {
+        // seed: the thread the host remembers from before a restart.
+        ThreadClaim(Slack& s, const std::string& session, const std::optional<Posted>& seed) : m_s(s), m_session(session) {
             std::unique_lock lock(s.m_mutex);
-            auto deadline = Clock::now() + std::chrono::milliseconds(s.m_transport.timeout_ms);
+            auto deadline = Clock::now() + std::chrono::milliseconds(5000);
             for (;;) {
                 Thread& t = s.thread_of(session);
+                if (t.ts.empty() && !t.starting && seed && !seed->thread_ts.empty()) {
+                    t.ts = seed->thread_ts;
+                    t.channel = seed->channel;
+                }
                 if (!t.ts.empty()) {
                     ts = t.ts;
                     channel = t.channel;
@@ -245,82 +301,10 @@ private:
         return m_threads.at(session);
     }
 
-    // Honours an earlier Retry-After: waits it out when it ends within the budget, else
-    // fails this attempt at once without asking Slack.
-    void wait_out_rate_limit(std::chrono::milliseconds& budget) {
-        Clock::time_point until;
-        {
-            std::lock_guard lock(m_mutex);
-            until = m_not_before;
-        }
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now());
-        if (left.count() <= 0) return;
-        if (left > budget)
-            throw notifier_sdk::Retry("Slack asked to wait (Retry-After): " + std::to_string((left.count() + 999) / 1000) +
-                                      " s left");
-        std::this_thread::sleep_for(left);
-        budget -= left;
-    }
-
-    // A 429: remembers Retry-After for every send of this instance, sleeps what the budget
-    // allows (so the host's next attempt comes later), and reports a retryable failure.
-    [[noreturn]] void rate_limited(const notifier_http::Response& r, std::chrono::milliseconds budget, const std::string& what) {
-        long secs = r.retry_after_s.value_or(1);
-        auto wait = std::chrono::seconds(secs);
-        {
-            std::lock_guard lock(m_mutex);
-            m_not_before = std::max(m_not_before, Clock::now() + wait);
-        }
-        std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(wait, budget));
-        throw notifier_sdk::Retry(what + ": rate limited (HTTP 429, Retry-After " + std::to_string(secs) + " s)");
-    }
-
-    std::string dump(const json& payload) const {
-        return payload.dump(-1, ' ', false, json::error_handler_t::replace);
-    }
-
-    void post_webhook(const json& payload, std::chrono::milliseconds budget) {
-        std::string what = "Slack webhook " + m_url->shown();
-        auto r = m_client.post(*m_url, {"Content-Type: application/json; charset=utf-8"}, dump(payload));
-        if (notifier_http::is_success(r.status)) return;
-        if (r.status == 429) rate_limited(r, budget, what);
-        // Incoming webhooks answer errors in plain text: invalid_payload, channel_not_found, ...
-        std::string why = what + ": HTTP " + std::to_string(r.status);
-        if (std::string e = m_client.excerpt(r.body); !e.empty()) why += ": " + e;
-        if (notifier_http::is_transient(r.status)) throw notifier_sdk::Retry(why);
-        throw notifier_sdk::Fail(why);
-    }
-
-    json post_api(const json& payload, std::chrono::milliseconds budget) {
-        std::string what = "Slack chat.postMessage at " + m_url->shown();
-        auto r = m_client.post(*m_url, {"Content-Type: application/json; charset=utf-8", "Authorization: Bearer " + m_token},
-                               dump(payload));
-        if (r.status == 429) rate_limited(r, budget, what);
-        if (!notifier_http::is_success(r.status)) {
-            std::string why = what + ": HTTP " + std::to_string(r.status);
-            if (std::string e = m_client.excerpt(r.body); !e.empty()) why += ": " + e;
-            if (notifier_http::is_transient(r.status)) throw notifier_sdk::Retry(why);
-            throw notifier_sdk::Fail(why);
-        }
-        // The Web API answers HTTP 200 with {"ok": false, "error": "..."} for its errors.
-        json reply = json::parse(r.body, nullptr, false);
-        if (!reply.is_object() || !reply.contains("ok"))
-            throw notifier_sdk::Retry(what + ": the answer is not Slack's JSON: " + m_client.excerpt(r.body));
-        if (reply.value("ok", false)) return reply;
-        std::string error = reply.value("error", "unknown_error");
-        std::string why = what + ": " + m_client.scrub(error);
-        if (error == "ratelimited" || error == "rate_limited") {
-            if (r.retry_after_s) rate_limited(r, budget, what);
-            throw notifier_sdk::Retry(why);
-        }
-        if (k_transient_errors.count(error)) throw notifier_sdk::Retry(why);
-        throw notifier_sdk::Fail(why);
-    }
-
     notifier_sdk::Host m_host;
-    notifier_http::Transport m_transport;
-    notifier_http::Client m_client;
-    std::optional<notifier_http::Url> m_url;  // the webhook, or api_base + /chat.postMessage
+    notifier_chat::EventLimiter m_events;
+    std::unique_ptr<SlackApi> m_api;
+    std::optional<notifier_http::Url> m_url;  // the incoming webhook
     std::string m_token, m_channel;
     bool m_thread = true;
     std::chrono::milliseconds m_max_wait{4000};
@@ -329,9 +313,17 @@ private:
     std::condition_variable m_cv;
     std::map<std::string, Thread> m_threads;  // by session id
     std::deque<std::string> m_order;          // sessions, oldest first
-    Clock::time_point m_not_before{};         // Retry-After: no request before this
+    std::string m_channel_id;                 // the channel's id, once Slack named it
+
+    // Last: destroyed first, so no click is handled while the state above goes. The socket
+    // goes before the interactions it feeds.
+    std::unique_ptr<Interactions> m_interactions;
+    std::unique_ptr<SocketMode> m_socket;
 };
 
 }  // namespace
+}  // namespace slack
 
-NOTIFIER_PLUGIN(Slack, "slack", "posts notifications to Slack (incoming webhook, or a bot token with a thread per session)")
+NOTIFIER_PLUGIN(slack::Slack, "slack",
+                "posts notifications to Slack (incoming webhook, or a bot token with a thread per session; with an app "
+                "token, Approve/Deny from Slack over Socket Mode)")

@@ -16,18 +16,10 @@ namespace {
 const std::string k_token = "xoxb-test-TOKEN-0123456789";
 
 HttpReply slack_ok(const std::string& ts, const std::string& channel = "C0123") {
-    HttpReply r;
-    r.headers = {{"Content-Type", "application/json"}};
-    r.body = json{{"ok", true}, {"channel", channel}, {"ts", ts}}.dump();
-    return r;
+    return json_reply(json{{"ok", true}, {"channel", channel}, {"ts", ts}}.dump());
 }
 
-HttpReply slack_error(const std::string& error) {
-    HttpReply r;
-    r.headers = {{"Content-Type", "application/json"}};
-    r.body = json{{"ok", false}, {"error", error}}.dump();
-    return r;
-}
+HttpReply slack_error(const std::string& error) { return json_reply(json{{"ok", false}, {"error", error}}.dump()); }
 
 // A fake chat.postMessage that answers ts "100.<n>" for the n-th message.
 HttpTestServer::Handler fake_api() {
@@ -274,7 +266,7 @@ TEST_CASE("bad options are refused by name") {
     CHECK(n.create({}).find("give either webhook") != std::string::npos);
     CHECK(n.create({{"webhook", "https://hooks.slack.com/x"}, {"token", "xoxb-1"}}).find("give either webhook") != std::string::npos);
     CHECK(n.create({{"token", "xoxb-1"}}) == "bad options: channel is required");
-    CHECK(n.create({{"webhook", "https://hooks.slack.com/x"}, {"channel", "#a"}}).find("go with token") != std::string::npos);
+    CHECK(n.create({{"webhook", "https://hooks.slack.com/x"}, {"channel", "#a"}}).find("goes with token") != std::string::npos);
     CHECK(n.create({{"token", "xoxb-1"}, {"channel", "#a"}, {"api_base", "file:///etc"}}).find("api_base") != std::string::npos);
     CHECK(n.create({{"token", "xoxb-1\r\nX: y"}, {"channel", "#a"}}).find("line break") != std::string::npos);
     CHECK(n.create({{"token", "xoxb-1"}, {"channel", "#a"}, {"colour", "red"}}).find("unknown option colour") != std::string::npos);

@@ -102,7 +102,7 @@ public:
         REQUIRE(static_cast<bool>(entry));
         m_plugin = entry();
         REQUIRE(std::string(m_plugin->name) == "sound");
-        m_host = {NOTIFIER_ABI_MAJOR, NOTIFIER_ABI_MINOR, sizeof(notifier_host), &m_recorder, &record_log, &record_event, nullptr};
+        m_host = {NOTIFIER_ABI_MAJOR, NOTIFIER_ABI_MINOR, sizeof(notifier_host), &m_recorder, &record_log, &record_event, nullptr, nullptr};
         m_self = create(m_error);
     }
     ~Plugin() {

@@ -60,3 +60,41 @@ class FakeService:
 
     def serve(self, method, path, headers, body):
         raise NotImplementedError
+
+
+class FakeProcess:
+    """A fake web service of tests/ (fake_slack.py, fake_telegram.py) as a child process
+    that prints "ready PORT", driven through its control API under /_test/. A fake that
+    does not start raises RuntimeError with what it printed."""
+
+    def __init__(self, argv):
+        import subprocess
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        line = self.proc.stdout.readline().decode().split()
+        if line[:1] != ["ready"] or len(line) < 2:
+            self.close()
+            raise RuntimeError("%s did not start: %r" % (argv[0], line))
+        self.base = "http://127.0.0.1:%s" % line[1]
+
+    def get(self, path):
+        import json, urllib.request
+        with urllib.request.urlopen(self.base + path, timeout=10) as r:
+            return json.loads(r.read())
+
+    def post(self, path, obj):
+        """(HTTP status, the JSON answer or {})."""
+        import json, urllib.error, urllib.request
+        req = urllib.request.Request(self.base + path, data=json.dumps(obj).encode(), headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, json.loads(r.read() or b"{}")
+        except urllib.error.HTTPError as e:
+            return e.code, {}
+
+    def calls(self, method):
+        """The arguments of every call of that API method, in order."""
+        return [args for m, args in self.get("/_test/calls") if m == method]
+
+    def close(self):
+        self.proc.kill()
+        self.proc.wait()

@@ -4,8 +4,9 @@ with a bot token against a fake Slack Web API (chat.postMessage on 127.0.0.1) an
 with an incoming-webhook URL. The fake checks the token and the Block Kit shape, answers
 the first message with a 429 (Retry-After) and then an internal_error; the host's
 retries deliver it. Every later notification of the session is threaded under the first
-message; each notification is posted exactly once per notifier; the token and the
-webhook URL appear nowhere in the event log or the daemon's log."""
+message; each notification is posted exactly once per notifier; each permission message
+is revised (chat.update) once `tether approve` answered it; the token and the webhook URL
+appear nowhere in the event log or the daemon's log."""
 
 import json
 import os
@@ -22,6 +23,7 @@ class FakeSlack(FakeService):
     def __init__(self):
         self.api = []       # every chat.postMessage: (status, error, body, problems)
         self.webhook = []   # every webhook POST: (status, body)
+        self.updates = []   # every chat.update body
         super().__init__()
 
     def serve(self, method, path, headers, body):
@@ -52,6 +54,9 @@ class FakeSlack(FakeService):
                 status = 500 if not self.webhook else 200
                 self.webhook.append((status, body))
                 return status, [], "ok" if status == 200 else "rollup_error"
+            if path == "/api/chat.update" and headers.get("Authorization") == "Bearer " + TOKEN:
+                self.updates.append(body)
+                return 200, [("Content-Type", "application/json")], json.dumps({"ok": True, "channel": body["channel"]})
             if path != "/api/chat.postMessage":
                 return 404, [], "unknown_method"
             problems = self.shape_problems(body)
@@ -125,6 +130,7 @@ rules:
         d.tether("wait", "cl", "--until", "idle", "--timeout", "20", check_rc=0)
         wait_for(lambda: len(slack.posted()) == 2 * round + 2, timeout=60, what="done %d on Slack" % (round + 1))
     wait_for(lambda: len(slack.webhook_accepted()) == 4, timeout=60, what="four messages through the incoming webhook")
+    wait_for(lambda: len(slack.updates) == 2, timeout=60, what="both permission messages revised")
     time.sleep(2)  # a duplicate would arrive within the retry backoff
 
     problems = [p for s, r, b, p in slack.api if p]
@@ -141,13 +147,22 @@ rules:
     headers = [b["blocks"][0]["text"]["text"] for ts, b in posted]
     check(headers == ["cl needs permission", "cl is done", "cl needs permission", "cl is done"], "headers: %r" % headers)
 
+    # Each answered permission message says who answered, in place of nothing (no buttons
+    # without an app token); a webhook's messages cannot be changed.
+    permission_ts = [ts for ts, b in posted if b["blocks"][0]["text"]["text"] == "cl needs permission"]
+    check(sorted(u["ts"] for u in slack.updates) == sorted(permission_ts), "revised: %r" % slack.updates)
+    for u in slack.updates:
+        check(u["channel"] == "C0E2E" and "Approved from the command line" in json.dumps(u["blocks"]), "revision: %r" % u)
+
     hooked = slack.webhook_accepted()
     check(sorted(b["blocks"][0]["text"]["text"] for b in hooked) == sorted(headers), "webhook messages: %r" % hooked)
     check(all("channel" not in b and "thread_ts" not in b for b in hooked), "a webhook message names a channel or thread")
 
     sent = d.events("kind = ?", (KIND["NotificationSent"],))
     queued = d.events("kind = ?", (KIND["NotificationQueued"],))
-    check(len(sent) == len(queued) == 8, "queued %d, sent %d" % (len(queued), len(sent)))
+    check(len(sent) == len(queued) == 10, "queued %d, sent %d" % (len(queued), len(sent)))
+    updates = [json.loads(e[4]) for e in queued if "update_of" in json.loads(e[4])]
+    check(len(updates) == 2 and all(u["notifier"] == "slack-bot" for u in updates), "updates queued: %r" % updates)
     failed = [json.loads(e[4]) for e in d.events("kind = ?", (KIND["NotificationFailed"],))]
     errors = " | ".join(f["error"] for f in failed)
     check("HTTP 429, Retry-After 1 s" in errors and "internal_error" in errors and "HTTP 500" in errors, "failures: " + errors)

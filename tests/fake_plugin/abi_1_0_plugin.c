@@ -36,6 +36,7 @@ static void destroy(void *self) { free(self); }
 
 const notifier_plugin *notifier_plugin_entry(void) {
     static const notifier_plugin plugin = {1, 0, offsetof(notifier_plugin, destroy) + sizeof(void (*)(void *)),
-                                           "abi-1-0", "a plugin of ABI 1.0", create, send, destroy};
+                                           "abi-1-0", "a plugin of ABI 1.0", create, send, destroy,
+                                           NULL /* update: not in 1.0, and past struct_size */};
     return &plugin;
 }

@@ -14,6 +14,6 @@ static void never_destroy(void *self) { (void)self; }
 
 const notifier_plugin *notifier_plugin_entry(void) {
     static const notifier_plugin plugin = {NOTIFIER_ABI_MAJOR + 1, 0, sizeof(notifier_plugin), "bad-abi",
-                                           "claims a future ABI", never_create, never_send, never_destroy};
+                                           "claims a future ABI", never_create, never_send, never_destroy, 0};
     return &plugin;
 }

@@ -6,7 +6,12 @@
 // event=<text> (report it through notifier_host.event at create, code "fake_event"),
 // decide=allow|deny|bad (answer each message's permission_request through
 // notifier_host.decide from a thread of its own; bad passes request -1), recording
-// whether decide took it as decide_ok.
+// whether decide took it as decide_ok; answer=allow|deny|always|bad-who (the same through
+// notifier_host.answer, ABI 1.2, as user "tester", recording answer_status and
+// answer_reason); receipt=yes (each send and update hands the host a receipt,
+// "fake:<key>"); answer_in_create=yes (calls answer on the host's main thread, and
+// records what it said in the first line). Updates (ABI 1.2) are recorded as lines with
+// "update": true.
 #include <atomic>
 #include <chrono>
 #include <fstream>
@@ -30,8 +35,13 @@ public:
           m_fail_first(o.integer("fail_first", 0, 0, 1000000)),
           m_sleep_ms(o.integer("sleep_ms", 0, 0, 600000)),
           m_throw(o.get("throw", "")),
-          m_decide(o.get("decide", "")) {
-        o.reject_unknown({"file", "fail_first", "sleep_ms", "throw", "event", "decide"});
+          m_decide(o.get("decide", "")),
+          m_answer(o.get("answer", "")),
+          m_receipt(o.boolean("receipt", false)) {
+        o.reject_unknown({"file", "fail_first", "sleep_ms", "throw", "event", "decide", "answer", "receipt", "answer_in_create"});
+        if (m_answer != "" && m_answer != "allow" && m_answer != "deny" && m_answer != "always" && m_answer != "bad-who")
+            throw notifier_sdk::BadOptions("answer: expected allow, deny, always or bad-who, got \"" + m_answer + "\"");
+        if (o.boolean("answer_in_create", false)) m_created_answer = m_host.answer(1, {true, false, "", "tester", ""});
         if (m_decide != "" && m_decide != "allow" && m_decide != "deny" && m_decide != "bad")
             throw notifier_sdk::BadOptions("decide: expected allow, deny or bad, got \"" + m_decide + "\"");
         if (m_throw != "" && m_throw != "send" && m_throw != "send-nonstd" && m_throw != "create")
@@ -55,12 +65,42 @@ public:
             int64_t request = m_decide == "bad" ? -1 : m.permission_request();
             std::thread([&] { decided = m_host.decide(request, m_decide == "allow", "decided by the fake"); }).join();
         }
-        record(m, n, called_us, decided);
+        std::optional<notifier_sdk::Host::Outcome> answered;
+        if (!m_answer.empty() && m.permission_request() != 0) {
+            notifier_sdk::Host::Answer a{m_answer != "deny", m_answer == "always", "answered by the fake",
+                                         m_answer == "bad-who" ? "no spaces allowed" : "tester", std::string(m.session_id())};
+            std::thread([&] { answered = m_host.answer(m.permission_request(), a); }).join();
+        }
+        if (m_receipt) m.set_receipt("fake:" + std::string(m.idempotency_key()));
+        nlohmann::json extra = nlohmann::json::object();
+        if (decided) extra["decide_ok"] = *decided;
+        if (answered) extra["answer_status"] = answered->status, extra["answer_reason"] = answered->reason;
+        {
+            std::lock_guard lock(m_mutex);  // sends run concurrently
+            if (m_created_answer) {
+                extra["create_answer_status"] = m_created_answer->status;
+                extra["create_answer_reason"] = m_created_answer->reason;
+                m_created_answer.reset();
+            }
+        }
+        record(m, n, called_us, extra);
         if (n <= m_fail_first) throw notifier_sdk::Retry("simulated failure " + std::to_string(n));
     }
 
+    void update(const notifier_sdk::Message& m) {
+        nlohmann::json extra = {{"update", true},
+                                {"update_receipt", m.update_receipt()},
+                                {"decision", m.decision()},
+                                {"decided_by", m.decided_by()},
+                                {"decision_message", m.decision_message()},
+                                {"decided_time_ms", m.decided_time_ms()},
+                                {"decided_always", m.decided_always()}};
+        if (m_receipt) m.set_receipt("fake-update:" + std::string(m.idempotency_key()));
+        record(m, ++m_calls, 0, extra);
+    }
+
 private:
-    void record(const notifier_sdk::Message& m, long call, long long called_us, std::optional<bool> decided) {
+    void record(const notifier_sdk::Message& m, long call, long long called_us, const nlohmann::json& extra) {
         nlohmann::json options = nlohmann::json::object();
         auto ro = m.rule_options();
         for (size_t i = 0; i < ro.size(); ++i) options[ro[i].key] = ro[i].value;
@@ -87,8 +127,11 @@ private:
             {"json_payload", m.json_payload()},
             {"rule_options", options},
             {"permission_request", m.permission_request()},
+            {"always_json", m.always_json()},
+            {"session_receipt", m.session_receipt()},
+            {"maybe_delivered", m.maybe_delivered()},
         };
-        if (decided) line["decide_ok"] = *decided;
+        line.update(extra);
         std::string text = line.dump() + "\n";
         std::lock_guard lock(m_mutex);  // send runs concurrently: one whole line per write
         std::ofstream out(m_file, std::ios::app | std::ios::binary);
@@ -102,7 +145,9 @@ private:
     long long m_fail_first;
     long long m_sleep_ms;
     std::string m_throw;
-    std::string m_decide;
+    std::string m_decide, m_answer;
+    bool m_receipt;
+    std::optional<notifier_sdk::Host::Outcome> m_created_answer;  // what answer said in create
     std::atomic<long> m_calls{0};
     std::mutex m_mutex;
 };
