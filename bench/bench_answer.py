@@ -15,7 +15,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 import uuid
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree

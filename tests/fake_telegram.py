@@ -14,7 +14,6 @@ at all; its update_id is filled in).
 
 Usage: fake_telegram.py TOKEN; prints "ready PORT" once it listens."""
 
-import json
 import re
 import sys
 import threading

@@ -1,8 +1,12 @@
 """A scripted HTTP server on 127.0.0.1 for e2e tests of the HTTP notifiers (webhook,
 Slack): every request goes to one function that says what to answer. Stdlib only."""
 
+import json
+import subprocess
 import threading
 import time
+import urllib.error
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -68,7 +72,6 @@ class FakeProcess:
     does not start raises RuntimeError with what it printed."""
 
     def __init__(self, argv):
-        import subprocess
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
         line = self.proc.stdout.readline().decode().split()
         if line[:1] != ["ready"] or len(line) < 2:
@@ -77,13 +80,11 @@ class FakeProcess:
         self.base = "http://127.0.0.1:%s" % line[1]
 
     def get(self, path):
-        import json, urllib.request
         with urllib.request.urlopen(self.base + path, timeout=10) as r:
             return json.loads(r.read())
 
     def post(self, path, obj):
         """(HTTP status, the JSON answer or {})."""
-        import json, urllib.error, urllib.request
         req = urllib.request.Request(self.base + path, data=json.dumps(obj).encode(), headers={"Content-Type": "application/json"})
         try:
             with urllib.request.urlopen(req, timeout=10) as r:
